@@ -1,0 +1,1 @@
+"""Booking service: residents, quotes, bookings and phone operators (FastAPI)."""

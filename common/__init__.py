@@ -1,0 +1,1 @@
+"""Shared plumbing for every service package: settings, errors, database, Redis and auth."""

@@ -1,0 +1,104 @@
+"""Connection and file settings: the one place every service reads them from.
+
+Values come from environment variables with the ``DRT_`` prefix (``DRT_DATABASE_URL``,
+``DRT_REDIS_URL``, ``DRT_AREA``, ``DRT_CACHE_DIR``, ``DRT_EMBEDDED``). Nothing is read at
+import time: callers create a :class:`Settings` explicitly with :func:`load_settings`.
+
+With ``DRT_EMBEDDED=1`` the platform runs without any servers: a SQLite file under the
+cache directory replaces PostgreSQL and an in-process stand-in replaces Redis.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from common.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+EMBEDDED_DATABASE_FILE = "drt.sqlite3"
+
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+class Settings(BaseSettings):
+    """Runtime settings; see the module docstring for the environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="DRT_", extra="ignore", frozen=True)
+
+    database_url: str = DEFAULT_DATABASE_URL
+    """SQLAlchemy URL of the PostgreSQL database (ignored when ``embedded`` is true)."""
+    redis_url: str = DEFAULT_REDIS_URL
+    """Redis URL (with ``embedded`` it only names the in-process stand-in)."""
+    area: Path = Path("areas/kurate/area.toml")
+    """The service area definition (TOML)."""
+    cache_dir: Path = Path(".cache/drt")
+    """Where downloaded and derived files, and the embedded SQLite database, live."""
+    embedded: bool = False
+    """Run without servers: SQLite file in ``cache_dir`` and an in-process Redis stand-in."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if not scheme:
+            raise ValueError(
+                "must be a SQLAlchemy URL such as postgresql+psycopg://user@host:5432/dbname"
+            )
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        if urlsplit(value).scheme not in _REDIS_SCHEMES:
+            raise ValueError("must be a Redis URL such as redis://host:6379/0")
+        return value
+
+    @property
+    def embedded_database_url(self) -> str:
+        """The SQLite URL of embedded mode (default ``sqlite:///.cache/drt/drt.sqlite3``)."""
+        return f"sqlite:///{self.cache_dir / EMBEDDED_DATABASE_FILE}"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL the application should actually connect to."""
+        return self.embedded_database_url if self.embedded else self.database_url
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment; keyword arguments take precedence over it.
+
+    Raises :class:`~common.errors.ConfigError` naming every invalid variable.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = [
+            f"DRT_{'.'.join(str(part) for part in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        listing = "; ".join(problems)
+        raise ConfigError(
+            f"設定（環境変数 DRT_*）が正しくありません。次の項目を直してください: {listing}",
+            f"Invalid settings (DRT_* environment variables). Fix these: {listing}",
+            problems=problems,
+        ) from exc
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ``***``, safe to print in logs and messages."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return url
+    if not password:
+        return url
+    userinfo, _, hostinfo = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostinfo}"))

@@ -1,0 +1,1 @@
+"""Dispatch engine: the pure decision core shared by the live service and the simulator."""

@@ -1,0 +1,1 @@
+"""Driver tablet API: shifts, GPS, manifests and stop events."""

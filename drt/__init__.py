@@ -1,0 +1,1 @@
+"""The `drt` command line: one entry point for every job of the platform."""

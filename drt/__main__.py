@@ -1,0 +1,3 @@
+from drt.cli import app
+
+app()

@@ -1,0 +1,240 @@
+"""`drt bench ...`: measured figures, written into docs/benchmarks.md between markers.
+
+Benchmarks are not tests: nothing here asserts a time. Each figure says how it was measured.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+
+from common.errors import DrtError
+from drt.context import AppContext
+from drt.output import FORMAT_OPTION, Format, console, handles_errors, print_json, print_table
+from routing import load_router
+from routing.build import build_road_graph
+from routing.router import Router
+
+app = typer.Typer(help="性能測定 / benchmarks", no_args_is_help=True)
+
+
+def _timed(fn: Callable[[], object], runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def _stats_ms(samples: list[float]) -> dict[str, float]:
+    ms = np.array(samples) * 1000
+    return {
+        "runs": len(samples),
+        "median_ms": round(float(np.median(ms)), 3),
+        "p95_ms": round(float(np.percentile(ms, 95)), 3),
+        "min_ms": round(float(ms.min()), 3),
+    }
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        match = re.search(r"model name\s*:\s*(.+)", text)
+        cpu = match.group(1).strip() if match else ""
+    except OSError:
+        pass
+    import scipy
+
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu or platform.processor(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+    }
+
+
+def routing_benchmarks(ctx: AppContext, seed: int, pairs: int) -> dict[str, Any]:
+    area = ctx.area
+    router, _ = ctx.router(quiet=True)
+    results: dict[str, Any] = {"machine": machine()}
+
+    console.print("graph build from OSM (3 runs)…")
+    results["build_from_osm"] = _stats_ms(
+        _timed(lambda: build_road_graph(area, router.area), runs=3)
+    )
+    console.print("cached load in process (20 runs)…")
+    results["cached_load_in_process"] = _stats_ms(
+        _timed(lambda: load_router(area, ctx.settings.cache_dir), runs=20)
+    )
+    console.print("cached load in a fresh process, imports included (5 runs)…")
+    script = (
+        "import time; t=time.perf_counter(); from pathlib import Path; "
+        "from routing.config import load_area; from routing import load_router; "
+        f"load_router(load_area({str(ctx.area.source)!r}), Path({str(ctx.settings.cache_dir)!r})); "
+        "print(time.perf_counter()-t)"
+    )
+    fresh = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", script], check=True, capture_output=True, text=True
+            ).stdout
+        )
+        for _ in range(5)
+    ]
+    results["cached_load_fresh_process"] = _stats_ms(fresh)
+
+    nodes = np.array(ctx.stop_nodes(), dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    # 200 places: every meeting point, topped up with random junctions in the service area.
+    x, y = router.graph.node_xy()
+    in_area = np.flatnonzero(np.asarray(router.area.contains_xy(x, y), dtype=bool))
+    extra = rng.choice(np.setdiff1d(in_area, nodes), size=max(0, 200 - nodes.size), replace=False)
+    sample = np.concatenate((nodes, extra))[:200]
+    console.print(f"{sample.size} x {sample.size} matrix (20 runs)…")
+    results["matrix_200x200"] = {
+        "size": int(sample.size),
+        "meeting_points": int(min(nodes.size, 200)),
+        **_stats_ms(_timed(lambda: router.matrix(sample, sample), runs=20)),
+    }
+    console.print(f"single point-to-point queries ({pairs} random pairs of meeting points)…")
+    a = rng.choice(nodes, size=pairs)
+    b = rng.choice(nodes, size=pairs)
+    results["route_single"] = _stats_ms(_single(router, a, b, with_path=True))
+    results["time_single"] = _stats_ms(_single(router, a, b, with_path=False))
+    console.print(f"snapping {pairs} random positions in the town…")
+    results["snap"] = _stats_ms(_snaps(router, rng, pairs))
+    return results
+
+
+def _single(router: Router, a: np.ndarray, b: np.ndarray, *, with_path: bool) -> list[float]:
+    out = []
+    for o, d in zip(a.tolist(), b.tolist(), strict=True):
+        start = time.perf_counter()
+        if with_path:
+            router.route(o, d)
+        else:
+            router.matrix([o], [d])
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def _snaps(router: Router, rng: np.random.Generator, n: int) -> list[float]:
+    min_lon, min_lat, max_lon, max_lat = router.area.boundary.bounds
+    out: list[float] = []
+    while len(out) < n:
+        lat, lon = rng.uniform(min_lat, max_lat), rng.uniform(min_lon, max_lon)
+        x, y = router.area.projection.to_xy(lat, lon)
+        if not bool(router.area.contains_xy(float(x), float(y), margin=False)):
+            continue
+        start = time.perf_counter()
+        # A point far from roads still costs a lookup; time it all the same.
+        with contextlib.suppress(DrtError):
+            router.snap(float(lat), float(lon))
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def _markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    r = results
+    lines = [
+        f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores), Python {m['python']}, "
+        f"NumPy {m['numpy']}, SciPy {m['scipy']}, with `make bench` (`drt bench routing`). "
+        "Wall-clock times from `time.perf_counter`; median, 95th percentile and best of the runs.",
+        "",
+        "| what | how | runs | median | p95 | best | target |",
+        "|---|---|---|---|---|---|---|",
+        _row(
+            "graph build from OSM",
+            "osmnx load of the graphml + crop + SCC + arrays",
+            r["build_from_osm"],
+            "",
+        ),
+        _row(
+            "cached load (in process)",
+            "`load_router`: .npz + snap index",
+            r["cached_load_in_process"],
+            "< 1 s",
+        ),
+        _row(
+            "cached load (fresh process)",
+            "new Python: imports + `load_router`",
+            r["cached_load_fresh_process"],
+            "< 1 s",
+        ),
+        _row(
+            f"{r['matrix_200x200']['size']} x {r['matrix_200x200']['size']} matrix",
+            f"time + distance; {r['matrix_200x200']['meeting_points']} meeting points + random junctions",
+            r["matrix_200x200"],
+            "< 300 ms",
+        ),
+        _row(
+            "point-to-point route",
+            "`Router.route`: time, distance, path, polyline",
+            r["route_single"],
+            "< 2 ms",
+        ),
+        _row("point-to-point time only", "`Router.matrix` 1 x 1", r["time_single"], "< 2 ms"),
+        _row("snap a position", "random points inside the boundary", r["snap"], ""),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _row(what: str, how: str, s: dict[str, Any], target: str) -> str:
+    def fmt(ms: float) -> str:
+        return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.2f} ms"
+
+    return f"| {what} | {how} | {s['runs']} | {fmt(s['median_ms'])} | {fmt(s['p95_ms'])} | {fmt(s['min_ms'])} | {target} |"
+
+
+def write_section(path: Path, name: str, body: str) -> None:
+    """Replace the text between `<!-- bench:NAME:start -->` and `:end -->` (or append it)."""
+    start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
+    text = path.read_text(encoding="utf-8") if path.is_file() else "# Benchmarks\n"
+    block = f"{start}\n{body}{end}"
+    if start in text and end in text:
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
+    else:
+        text = text.rstrip("\n") + f"\n\n## {name.capitalize()}\n\n{block}\n"
+    path.write_text(text, encoding="utf-8")
+
+
+@app.command()
+@handles_errors
+def routing(
+    typer_ctx: typer.Context,
+    write: Path | None = typer.Option(None, help="write the table into this markdown file"),
+    seed: int = typer.Option(7, help="seed for the random pairs"),
+    pairs: int = typer.Option(1000, help="number of single queries"),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Graph build, cached load, 200 x 200 matrix and single queries."""
+    ctx: AppContext = typer_ctx.obj
+    results = routing_benchmarks(ctx, seed, pairs)
+    if write is not None:
+        write_section(write, "routing", _markdown(results))
+    if fmt == Format.json:
+        print_json(results)
+        return
+    rows = [
+        (k, v["median_ms"], v["p95_ms"], v["runs"]) for k, v in results.items() if k != "machine"
+    ]
+    print_table("routing benchmarks (ms)", ["what", "median", "p95", "runs"], rows)
+    if write is not None:
+        console.print(f"written: {write}")

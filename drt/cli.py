@@ -1,0 +1,85 @@
+"""`drt`: the platform's single command-line entry point (Typer)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from drt import bench, routing_cli, stops_cli
+from drt.context import AppContext
+from drt.output import FORMAT_OPTION, Format, console, handles_errors, print_json, print_table
+
+app = typer.Typer(
+    help="鞍手町のりあいバス(デマンド交通)基盤 / demand-responsive transport platform",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(routing_cli.app, name="routing")
+app.add_typer(stops_cli.app, name="stops")
+app.add_typer(bench.app, name="bench")
+
+
+@app.callback()
+def main(
+    typer_ctx: typer.Context,
+    area: Path | None = typer.Option(
+        None, envvar="DRT_AREA", help="area TOML (default: areas/kurate/area.toml)"
+    ),
+) -> None:
+    typer_ctx.obj = AppContext.create(area)
+
+
+@app.command()
+@handles_errors
+def demo(
+    typer_ctx: typer.Context,
+    out: Path = typer.Option(Path("out"), help="folder for the rendered map"),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Build Kurate's road network, show its statistics and meeting points, render a PNG map."""
+    ctx: AppContext = typer_ctx.obj
+    router, cached = ctx.router(quiet=fmt == Format.json)
+    info = routing_cli.graph_info(ctx, router, cached)
+    cover = stops_cli.coverage_summary(ctx)
+    png = out / f"{ctx.area.name_en.lower()}_map.png"
+    from routing.render import render_map
+
+    render_map(
+        router,
+        ctx.stops().points,
+        ctx.stop_nodes(),
+        png,
+        title=f"{ctx.area.name} 道路網と乗降ポイント {cover['points']} 地点",
+        radius_m=ctx.area.stops.walk_radius_m,
+        coverage_highways=ctx.area.stops.coverage_highways,
+    )
+    if fmt == Format.json:
+        print_json({"graph": info, "coverage": cover, "map": str(png)})
+        return
+    kinds: dict[str, int] = {}
+    for p in ctx.stops().points:
+        kinds[p.kind] = kinds.get(p.kind, 0) + 1
+    print_table(
+        f"{ctx.area.name} ({ctx.area.name_en}) のりあいバス 道路網と乗降ポイント",
+        ["", "value"],
+        [
+            ("road graph", f"{info['nodes']:,} nodes, {info['edges']:,} directed edges"),
+            (
+                "dropped",
+                f"{info['dropped_components']} small components ({info['dropped_nodes']} nodes)",
+            ),
+            ("from cache", info["from_cache"]),
+            (
+                "meeting points",
+                f"{cover['points']} ({', '.join(f'{k} {v}' for k, v in kinds.items())})",
+            ),
+            (
+                "walking coverage",
+                f"{cover['within_200m']:.1%} / {cover['within_300m']:.1%} / {cover['within_500m']:.1%}"
+                f" of {cover['road_km']:.0f} km residential roads within 200 / 300 / 500 m",
+            ),
+            ("map", str(png)),
+        ],
+    )
+    console.print("Map data © OpenStreetMap contributors, ODbL 1.0")

@@ -1,0 +1,1 @@
+"""Locust load tests against the booking and driver APIs."""

@@ -1,0 +1,1 @@
+"""Planner simulation of service days on the real dispatch engine."""
