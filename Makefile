@@ -36,6 +36,7 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)  ## measure routing and write docs/benchmarks.md
 	$(BIN)/drt bench routing --write docs/benchmarks.md
+	$(BIN)/drt bench stops --write docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache build *.egg-info

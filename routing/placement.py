@@ -75,6 +75,7 @@ class PlacementResult:
     solver: str
     solver_objective_km: float
     greedy_objective_km: float
+    greedy_nodes: list[int]
 
 
 def compass(dx: float, dy: float) -> str:
@@ -200,8 +201,12 @@ def _solve(
 
 def optimise_coverage(
     router: Router, cfg: AreaConfig, fixed_nodes: list[int], step: Step | None = None
-) -> tuple[list[int], str, float, float]:
-    """Coverage junctions to add to ``fixed_nodes``: (nodes, solver used, objective km, greedy km)."""
+) -> tuple[list[int], str, float, float, list[int]]:
+    """Coverage junctions to add to ``fixed_nodes``.
+
+    Returns (nodes, solver used, objective km, greedy km, the whole greedy set) where the
+    objectives are the piece lengths covered at the walking radius.
+    """
     say = step or (lambda _m: None)
     radius = cfg.stops.walk_radius_m
     roads = road_set(router.graph, router.area, cfg.stops.coverage_highways)
@@ -225,7 +230,8 @@ def optimise_coverage(
     if solved is not None and _objective(cover, weight, solved) >= greedy_km * 1000 - 1e-6:
         chosen, solver = solved, "highs-milp"
     nodes = sorted(set(cands[chosen].tolist()) - set(fixed_nodes))
-    return nodes, solver, _objective(cover, weight, chosen) / 1000, greedy_km
+    objective_km = _objective(cover, weight, chosen) / 1000
+    return nodes, solver, objective_km, greedy_km, sorted(cands[greedy].tolist())
 
 
 # -- naming ----------------------------------------------------------------------------------
@@ -350,7 +356,9 @@ def generate_meeting_points(
     say("POI から乗降ポイントを作成中 / meeting points at named POIs")
     poi_points = poi_meeting_points(router, cfg, pois)
     fixed = [node for node, _, _ in poi_points]
-    coverage_nodes, solver, objective_km, greedy_km = optimise_coverage(router, cfg, fixed, step)
+    coverage_nodes, solver, objective_km, greedy_km, greedy_nodes = optimise_coverage(
+        router, cfg, fixed, step
+    )
     say("名前を付けています / naming the points")
     namer = Namer(router, places, pois)
     g = router.graph
@@ -392,4 +400,5 @@ def generate_meeting_points(
         solver=solver,
         solver_objective_km=objective_km,
         greedy_objective_km=greedy_km,
+        greedy_nodes=greedy_nodes,
     )
