@@ -163,7 +163,7 @@ class Router:
         seg = int(segs[best])
         edge = int(self._seg_edge[seg])
         along = float(self._seg_before[seg] + t[best] * self._seg_len[seg])
-        to_v = float(self._edge_geom_len[edge]) - along
+        to_v = max(0.0, float(self._edge_geom_len[edge]) - along)
         g = self.graph
         node = int(g.edge_u[edge]) if along <= to_v else int(g.edge_v[edge])
         road_x = float(ax[best] + t[best] * (bx[best] - ax[best]))
@@ -179,7 +179,7 @@ class Router:
             node=node,
             node_lat=float(g.node_lat[node]),
             node_lon=float(g.node_lon[node]),
-            walk_m=road_m + min(along, to_v),
+            walk_m=road_m + max(0.0, min(along, to_v)),
         )
 
     def _raise_outside(self, lat: float, lon: float, px: float, py: float) -> None:
