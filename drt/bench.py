@@ -6,6 +6,7 @@ Benchmarks are not tests: nothing here asserts a time. Each figure says how it w
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import re
@@ -304,6 +305,109 @@ def stops(
             )
             for r in rows
         ],
+    )
+
+
+DARP_ROOT = Path(__file__).resolve().parents[1] / "benchmarks" / "darp"
+
+
+def _darp_markdown(rows: list[dict[str, Any]], time_limit: float, jobs: int) -> str:
+    m = machine()
+    lines = [
+        f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores) with "
+        f"`drt bench darp --time-limit {time_limit:g} --jobs {jobs}`: the static ALNS "
+        "(`dispatch/static.py`) on one core per instance, seed 1. `feasible` is the verdict of "
+        "the independent checker (`dispatch/darp_check.py`, an exact LP per route); `cost` is "
+        "recomputed by the checker from the instance file. Gaps for pr are against the "
+        "2003 tabu-search costs shipped with the instances, not the current best known.",
+        "",
+    ]
+    for prefix in sorted({r["instance"].rstrip("0123456789-")[:2] for r in rows}):
+        mine = [r for r in rows if r["instance"].startswith(prefix)]
+        gaps = [r["gap_pct"] for r in mine if r["gap_pct"] is not None]
+        feasible = sum(1 for r in mine if r["feasible"])
+        if gaps:
+            lines.append(
+                f"- **{prefix}**: {len(mine)} instances, {feasible} feasible, mean gap "
+                f"{sum(gaps) / len(gaps):.2f} %, worst {max(gaps):.2f} %, "
+                f"mean {sum(r['seconds'] for r in mine) / len(mine):.0f} s"
+            )
+    lines += [
+        "",
+        "| instance | vehicles | requests | cost | best known | gap % | seconds | feasible |",
+    ]
+    lines.append("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        gap = "" if r["gap_pct"] is None else f"{r['gap_pct']:.2f}"
+        best = "" if r["bks"] is None else f"{r['bks']:.2f}"
+        ok = "yes" if r["feasible"] else "NO"
+        lines.append(
+            f"| {r['instance']} | {r['vehicles']} | {r['requests']} | {r['cost']:.2f} | "
+            f"{best} | {gap} | {r['seconds']:.1f} | {ok} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+@app.command()
+@handles_errors
+def darp(
+    sets: str = typer.Option("a", "--set", help="a, b, pr, or several: a,b,pr"),
+    instances: str = typer.Option("", help="only these instances, e.g. a2-16,a3-24"),
+    time_limit: float = typer.Option(60.0, help="seconds per instance"),
+    jobs: int = typer.Option(1, help="instances solved in parallel (one core each)"),
+    seed: int = typer.Option(1),
+    write: Path | None = typer.Option(None, help="write the table into this markdown file"),
+    write_solutions: Path | None = typer.Option(None, help="write DIR/<instance>.json routes"),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Static solver on the published DARP benchmarks (Cordeau 2006, Ropke+ 2007, C&L 2003)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from dispatch.benchmark import run_instance
+    from dispatch.darp import instance_files, read_bks
+
+    names = [n.strip() for n in instances.split(",") if n.strip()]
+    chosen = [s.strip() for s in sets.split(",") if s.strip()]
+    if names:
+        chosen = sorted({"pr" if n.startswith("pr") else n[0] for n in names})
+    files = instance_files(DARP_ROOT, chosen, names or None)
+    bks = read_bks(DARP_ROOT / "bks.csv")
+    if fmt != Format.json:
+        console.print(f"{len(files)} instances, {time_limit:g} s each, {jobs} at a time…")
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [
+            pool.submit(run_instance, f, bks.get(f.name.removesuffix(".txt")), time_limit, seed)
+            for f in files
+        ]
+        rows = []
+        for fut in futures:
+            row = fut.result()
+            rows.append(row)
+            if fmt != Format.json:
+                console.print(
+                    f"{row['instance']}: {row['cost']:.2f} (best known {row['bks']}, gap "
+                    f"{row['gap_pct']} %), {row['seconds']} s, feasible {row['feasible']}"
+                )
+    if write_solutions is not None:
+        write_solutions.mkdir(parents=True, exist_ok=True)
+        for row in rows:
+            (write_solutions / f"{row['instance']}.json").write_text(
+                json.dumps(
+                    {"instance": row["instance"], "cost": row["cost"], "routes": row["routes"]}
+                )
+            )
+    if write is not None:
+        write_section(write, "darp", _darp_markdown(rows, time_limit, jobs))
+    public = [
+        {k: v for k, v in r.items() if k not in ("routes", "problems", "iterations")} for r in rows
+    ]
+    if fmt == Format.json:
+        print_json(public)
+        return
+    print_table(
+        "DARP benchmarks",
+        ["instance", "K", "n", "cost", "bks", "gap %", "s", "feasible"],
+        [tuple(r.values()) for r in public],
     )
 
 
