@@ -265,13 +265,16 @@ def best_insertion(
     wt: Floats,
     work: Ints,
     limit_cost: float,
+    first_pos: int,
 ) -> tuple[float, int, int, int]:
     """Cheapest feasible insertion of pickup p and drop-off d into seq[0:m].
 
     Returns (extra cost, a, b, reason): p goes after position a and d after position b of
     the current route (b >= a; b == a puts d right after p). a == -1 when nothing fits, and
     reason then says which constraint refused the cheapest candidate. Candidates costing
-    ``limit_cost`` or more are not considered. ``work`` is scratch of size >= m + 2.
+    ``limit_cost`` or more are not considered; the pickup goes no earlier than after position
+    ``first_pos`` (1 keeps the stop a vehicle is driving to first). ``work`` is scratch of
+    size >= m + 2.
     """
     # Earliest schedule and loads of the current route, for the cheap filters.
     eb = np.empty(m)
@@ -303,7 +306,7 @@ def best_insertion(
     lp, ld = loc[p], loc[d]
     reason = WINDOW
     saw_capacity = False
-    for a in range(m - 1):
+    for a in range(first_pos, m - 1):
         sa = seq[a]
         t_p = eb[a] + svc[sa] + tt[loc[sa], lp]
         if t_p > late[p] + EPS:

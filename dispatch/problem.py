@@ -118,7 +118,13 @@ class Problem:
         return float(route_cost(seq, seq.shape[0], self.loc, self.cost))
 
     def insertion(
-        self, vehicle: int, route: list[int], p: int, d: int, limit: float = INF
+        self,
+        vehicle: int,
+        route: list[int],
+        p: int,
+        d: int,
+        limit: float = INF,
+        first_pos: int = 0,
     ) -> tuple[Insertion | None, int]:
         """Cheapest feasible insertion of request (p, d) into this route, or (None, reason)."""
         seq = self.sequence(vehicle, route)
@@ -127,7 +133,7 @@ class Problem:
             self.dq, self.dw, self.kind, self.partner, self.maxride, self.ride_from,
             int(self.v_cap[vehicle]), int(self.v_cap_w[vehicle]), int(self.v_load0[vehicle]),
             int(self.v_load0_w[vehicle]), float(self.v_max_duration[vehicle]), self.tt,
-            self.cost, self._bt, self._wt, self._work, limit,
+            self.cost, self._bt, self._wt, self._work, limit, first_pos,
         )  # fmt: skip
         if a < 0:
             return None, int(code)

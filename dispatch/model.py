@@ -1,0 +1,166 @@
+"""Data of the live dispatch core: requests, promises, offers, vehicles and planned stops.
+
+Places are indices into the travel-time matrix the caller provides (meeting points, depots,
+vehicle positions). All times are whole seconds on one clock chosen by the caller (the live
+service uses seconds since the service day's midnight, local time).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from common.errors import DrtError
+
+
+class Mode(enum.StrEnum):
+    ASAP = "asap"
+    DEPART_AT = "depart_at"
+    ARRIVE_BY = "arrive_by"
+
+
+class StopKind(enum.StrEnum):
+    PICKUP = "pickup"
+    DROPOFF = "dropoff"
+    BREAK = "break"
+
+
+class BookingStatus(enum.StrEnum):
+    HELD = "held"
+    CONFIRMED = "confirmed"
+    ONBOARD = "onboard"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    NO_SHOW = "no_show"
+
+
+#: A refusal always says why (machine-readable), in order of how a rider can act on it.
+class Reason(enum.StrEnum):
+    NO_VEHICLE_IN_SERVICE = "no_vehicle_in_service"
+    FULL = "vehicles_full"
+    TIME_WINDOW = "no_time_available"
+    RIDE_TIME = "ride_too_long"
+    SHIFT = "outside_vehicle_hours"
+
+
+class DispatchError(DrtError):
+    code = "dispatch_error"
+    http_status = 422
+
+
+class InvalidRequest(DispatchError):
+    code = "request_invalid"
+
+
+class UnknownPlace(DispatchError):
+    code = "unknown_meeting_point"
+
+
+class OutsideServiceHours(DispatchError):
+    code = "outside_service_hours"
+
+
+class TooManyPassengers(DispatchError):
+    code = "too_many_passengers"
+
+
+class UnknownBooking(DispatchError):
+    code = "booking_not_found"
+    http_status = 404
+
+
+class HoldExpired(DispatchError):
+    code = "offer_expired"
+    http_status = 409
+
+
+class InvalidTransition(DispatchError):
+    code = "invalid_state_change"
+    http_status = 409
+
+
+@dataclass(frozen=True, slots=True)
+class TripRequest:
+    """A rider's wish: from, to, when, how many."""
+
+    id: str
+    origin: int
+    destination: int
+    mode: Mode
+    time_s: int | None
+    seats: int
+    wheelchairs: int = 0
+    channel: str = "app"
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    """What the rider is told, and what every later plan must keep."""
+
+    pickup_from_s: int
+    pickup_to_s: int
+    pickup_planned_s: int
+    dropoff_planned_s: int
+    dropoff_by_s: int
+    max_ride_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    booking_id: str
+    request: TripRequest
+    vehicle_id: str
+    promise: Promise
+    expires_at_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class AtRisk:
+    """A promise a delay has made impossible to keep: who, which stop, how late (s)."""
+
+    booking_id: str
+    kind: StopKind
+    late_by_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    request: TripRequest
+    reason: Reason
+    alternatives: tuple[Offer, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    """A driver's break: it starts within [earliest_s, latest_s] at ``place`` for duration_s."""
+
+    earliest_s: int
+    latest_s: int
+    duration_s: int
+    place: int
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleSpec:
+    id: str
+    seats: int
+    wheelchairs: int
+    depot: int
+    shift_start_s: int
+    shift_end_s: int
+    breaks: tuple[Break, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedStop:
+    """One stop of a vehicle's plan with its planned time and the window it must keep."""
+
+    booking_id: str
+    kind: StopKind
+    place: int
+    planned_s: int
+    earliest_s: int
+    latest_s: int
+    seats: int
+    wheelchairs: int

@@ -1,0 +1,92 @@
+"""Service parameters: what the operator promises, and how long things take (from TOML)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from common.errors import ConfigError
+
+
+def _bad(key: str, rule_ja: str, rule_en: str) -> ConfigError:
+    return ConfigError(
+        f"サービス設定「{key}」が正しくありません: {rule_ja}",
+        f"Service setting '{key}' is invalid: {rule_en}",
+        key=key,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceParams:
+    """Promises and timings, all in whole seconds.
+
+    A rider is promised a pickup window ``pickup_window_s`` wide around the planned pickup; a
+    later re-plan may move the pickup at most ``replan_shift_s`` from the time first planned
+    (and never out of the window). The ride may last at most
+    ``min(ride_alpha * direct + ride_beta_s, ride_cap_s)``.
+    """
+
+    pickup_window_s: int = 600
+    replan_shift_s: int = 300
+    ride_alpha: float = 1.5
+    ride_beta_s: int = 600
+    ride_cap_s: int = 2700
+    dwell_board_s: int = 30
+    dwell_alight_s: int = 20
+    stop_overhead_s: int = 30
+    hold_ttl_s: int = 120
+    asap_max_wait_s: int = 1800
+    depart_flex_s: int = 900
+    arrive_flex_s: int = 1200
+    min_lead_s: int = 120
+    alternative_shifts_s: tuple[int, ...] = (-1800, -900, 900, 1800)
+    nearby_stops: int = 3
+
+    def __post_init__(self) -> None:
+        positive = ("pickup_window_s", "ride_cap_s", "hold_ttl_s", "asap_max_wait_s")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise _bad(name, "正の値にしてください", "must be positive")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+                raise _bad(f.name, "0 以上にしてください", "must not be negative")
+        if not 0 <= self.replan_shift_s <= self.pickup_window_s:
+            raise _bad(
+                "replan_shift_s", "0〜pickup_window_s の範囲です", "must be 0..pickup_window_s"
+            )
+        if not 1.0 <= self.ride_alpha <= 5.0:
+            raise _bad("ride_alpha", "1.0〜5.0 の範囲です", "must be 1.0..5.0")
+
+    def max_ride_s(self, direct_s: int) -> int:
+        """Longest ride allowed for a trip whose direct drive takes ``direct_s``."""
+        return int(min(self.ride_alpha * direct_s + self.ride_beta_s, self.ride_cap_s))
+
+
+def load_params(path: Path) -> ServiceParams:
+    """Read ``[promise]`` and ``[timing]`` tables of a service TOML file, validated."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"サービス設定ファイルがありません: {path}", f"Service file not found: {path}"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"サービス設定ファイルの書式が誤っています: {exc}", f"Malformed service TOML: {exc}"
+        ) from None
+    merged: dict[str, Any] = {}
+    for table in ("promise", "timing", "offers"):
+        merged.update(data.get(table, {}))
+    known = {f.name for f in fields(ServiceParams)}
+    unknown = sorted(set(merged) - known)
+    if unknown:
+        raise _bad(", ".join(unknown), "不明な設定です", "unknown setting")
+    if "alternative_shifts_s" in merged:
+        merged["alternative_shifts_s"] = tuple(int(v) for v in merged["alternative_shifts_s"])
+    try:
+        return ServiceParams(**merged)
+    except TypeError as exc:
+        raise _bad("(file)", str(exc), str(exc)) from None
