@@ -296,7 +296,7 @@ class Dispatcher:
     def plan(self, vehicle_id: str) -> list[PlannedStop]:
         """The vehicle's stops in order, with planned times from the current schedule."""
         entries = self.plans[self._vehicle(vehicle_id).spec.id]
-        problem, stop_of, _ = self._build([vehicle_id], None)
+        problem, stop_of, _ = self.build_problem([vehicle_id], None)
         route = [stop_of[e] for e in entries]
         times = problem.times(0, route)
         out = []
@@ -403,7 +403,7 @@ class Dispatcher:
         if not in_service:
             return None, Reason.NO_VEHICLE_IN_SERVICE
         new = (early, late, drop_by, max_ride)
-        problem, stop_of, (p, d) = self._build(in_service, (r, new))
+        problem, stop_of, (p, d) = self.build_problem(in_service, (r, new))
         best, best_v, reasons = None, -1, Counter[int]()
         for k, vid in enumerate(in_service):
             route = [stop_of[e] for e in self.plans[vid]]
@@ -471,7 +471,7 @@ class Dispatcher:
             if place != r.origin:
                 yield replace(r, id=f"{r.id}~d{j}", destination=place)
 
-    def _build(
+    def build_problem(
         self,
         vehicle_ids: list[str],
         extra: tuple[TripRequest, tuple[int, int, int, int]] | None,
@@ -612,7 +612,7 @@ class Dispatcher:
         )
 
     def _repair(self, vehicle_id: str, now_s: int) -> list[AtRisk]:
-        problem, stop_of, _ = self._build([vehicle_id], None)
+        problem, stop_of, _ = self.build_problem([vehicle_id], None)
         route = [stop_of[e] for e in self.plans[vehicle_id]]
         if problem.check(0, route) == OK:
             return []
@@ -643,7 +643,7 @@ class Dispatcher:
             if b.status != BookingStatus.CONFIRMED or not self._move(b, now_s):
                 continue
             risky.discard(ident)
-        problem, stop_of, _ = self._build([vehicle_id], None)
+        problem, stop_of, _ = self.build_problem([vehicle_id], None)
         route = [stop_of[e] for e in self.plans[vehicle_id]]
         if problem.check(0, route) == OK:
             return []
@@ -677,7 +677,7 @@ class Dispatcher:
             b.promise.dropoff_by_s,
             b.promise.max_ride_s,
         )
-        problem, stop_of, (p, d) = self._build(others, (r, window))
+        problem, stop_of, (p, d) = self.build_problem(others, (r, window))
         best, best_k = None, -1
         for k, vid in enumerate(others):
             route = [stop_of[e] for e in self.plans[vid]]

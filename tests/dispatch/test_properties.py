@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from common.errors import DrtError
 from dispatch.model import BookingStatus, Mode, Offer, Rejection, StopKind
+from dispatch.reoptimize import reoptimize
 from tests.dispatch.conftest import (
     NOW,
     PLACES,
@@ -31,6 +32,7 @@ op = st.one_of(
     st.tuples(st.just("wait"), st.integers(1, 900)),
     st.tuples(st.just("delay"), st.integers(0, 1), st.integers(0, 1800)),
     st.tuples(st.just("serve"), st.integers(0, 1)),
+    st.tuples(st.just("reoptimize")),
 )
 
 
@@ -62,6 +64,9 @@ def test_any_sequence_keeps_every_promise(ops: list[tuple], vans: int, seats: in
                 vid = sorted(d.vehicles)[o[1] % len(d.vehicles)]
                 v = d.vehicles[vid]
                 d.update_vehicle(vid, v.place, max(v.available_s, now) + o[2], now)
+            elif o[0] == "reoptimize":
+                result = reoptimize(d, now, time_limit_s=0.01)
+                assert result.cost_after <= result.cost_before + 1e-6 or not result.adopted
             elif o[0] == "serve":
                 vid = sorted(d.vehicles)[o[1] % len(d.vehicles)]
                 stops = d.plan(vid)
