@@ -24,7 +24,7 @@ TIGHT_PROBLEM = TIGHT.to_problem()
 def routes(draw: st.DrawFn) -> list[int]:
     """A random order of the pickups and drop-offs of 1 to 6 requests."""
     reqs = draw(st.lists(st.integers(1, N), min_size=1, max_size=6, unique=True))
-    stops = [r for r in reqs] + [r + N for r in reqs]
+    stops = list(reqs) + [r + N for r in reqs]
     return list(draw(st.permutations(stops)))
 
 
