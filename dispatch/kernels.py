@@ -266,6 +266,7 @@ def best_insertion(
     work: Ints,
     limit_cost: float,
     first_pos: int,
+    max_checks: int,
 ) -> tuple[float, int, int, int]:
     """Cheapest feasible insertion of pickup p and drop-off d into seq[0:m].
 
@@ -273,8 +274,9 @@ def best_insertion(
     the current route (b >= a; b == a puts d right after p). a == -1 when nothing fits, and
     reason then says which constraint refused the cheapest candidate. Candidates costing
     ``limit_cost`` or more are not considered; the pickup goes no earlier than after position
-    ``first_pos`` (1 keeps the stop a vehicle is driving to first). ``work`` is scratch of
-    size >= m + 2.
+    ``first_pos`` (1 keeps the stop a vehicle is driving to first). At most ``max_checks``
+    candidates get the exact O(m^2) schedule check, cheapest first, so one call costs
+    O(m^2) at worst. ``work`` is scratch of size >= m + 2.
     """
     # Earliest schedule and loads of the current route, for the cheap filters.
     eb = np.empty(m)
@@ -348,7 +350,7 @@ def best_insertion(
         return INF, -1, -1, CAPACITY if saw_capacity else reason
     order = np.argsort(cand_cost[:n_cand], kind="mergesort")
     first_reason = -1
-    for idx in range(n_cand):
+    for idx in range(min(n_cand, max_checks)):
         c = order[idx]
         a = cand_a[c]
         b = cand_b[c]

@@ -125,6 +125,7 @@ class Problem:
         d: int,
         limit: float = INF,
         first_pos: int = 0,
+        max_checks: int = 64,
     ) -> tuple[Insertion | None, int]:
         """Cheapest feasible insertion of request (p, d) into this route, or (None, reason)."""
         seq = self.sequence(vehicle, route)
@@ -133,7 +134,7 @@ class Problem:
             self.dq, self.dw, self.kind, self.partner, self.maxride, self.ride_from,
             int(self.v_cap[vehicle]), int(self.v_cap_w[vehicle]), int(self.v_load0[vehicle]),
             int(self.v_load0_w[vehicle]), float(self.v_max_duration[vehicle]), self.tt,
-            self.cost, self._bt, self._wt, self._work, limit, first_pos,
+            self.cost, self._bt, self._wt, self._work, limit, first_pos, max_checks,
         )  # fmt: skip
         if a < 0:
             return None, int(code)

@@ -83,9 +83,9 @@ def reoptimize(dispatcher: Dispatcher, now_s: int, time_limit_s: float = 2.0) ->
         late = problem.late[s]
         if problem.kind[s] == DROPOFF and problem.partner[s] < 0:  # rider on board
             late = min(late, problem.ride_from[s] + problem.maxride[s])
-            model.SetAllowedVehiclesForIndex([owner[s]], index)
+            model.VehicleVar(index).SetValue(owner[s])
         elif problem.kind[s] not in (PICKUP, DROPOFF):  # a break stays with its driver
-            model.SetAllowedVehiclesForIndex([owner[s]], index)
+            model.VehicleVar(index).SetValue(owner[s])
         time.CumulVar(index).SetRange(int(problem.early[s]), int(min(late, horizon)))
         if problem.kind[s] == PICKUP:
             d = int(problem.partner[s])
