@@ -34,9 +34,11 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)  ## measure routing and write docs/benchmarks.md
+bench: $(STAMP)  ## measure everything and write docs/benchmarks.md (about 40 minutes)
 	$(BIN)/drt bench routing --write docs/benchmarks.md
 	$(BIN)/drt bench stops --write docs/benchmarks.md
+	$(BIN)/drt bench offers --write docs/benchmarks.md
+	$(BIN)/drt bench darp --set a,b,pr --time-limit 60 --jobs 2 --write docs/benchmarks.md --write-solutions docs/darp-solutions
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache build *.egg-info
