@@ -301,6 +301,26 @@ def best_insertion(
     cum = np.zeros(m)
     for k in range(1, m):
         cum[k] = cum[k - 1] + svc[seq[k - 1]] + tt[loc[seq[k - 1]], loc[seq[k]]]
+    # Ride-time room on each leg k -> k+1: how much longer the shortest possible ride of
+    # every rider on board over that leg may get. A detour inserted there must fit in it.
+    room = np.full(m, INF)
+    for k in range(m):
+        pos[seq[k]] = k
+    for j in range(1, m - 1):
+        s = seq[j]
+        if kind[s] != DROPOFF:
+            continue
+        mate = partner[s]
+        if mate >= 0:
+            i = pos[mate]
+            shortest = cum[j] - cum[i] - svc[mate]
+        else:
+            i = 0
+            shortest = early[seq[0]] - ride_from[s] + cum[j]
+        spare = maxride[s] - shortest
+        for k in range(i, j):
+            if spare < room[k]:
+                room[k] = spare
     n_cand = 0
     cand_cost = np.empty(m * m)
     cand_a = np.empty(m * m, dtype=np.int64)
@@ -317,6 +337,9 @@ def best_insertion(
         na = seq[a + 1]
         if b_p + svc[p] + tt[lp, loc[na]] - eb[a + 1] > fs[a + 1] + EPS:
             continue  # the pickup alone pushes a later stop out of its window
+        detour_p = tt[loc[sa], lp] + svc[p] + tt[lp, loc[na]] - tt[loc[sa], loc[na]]
+        if detour_p > room[a] + EPS:
+            continue  # riders on board over this leg would ride too long
         add_p = cost[loc[sa], lp] + cost[lp, loc[na]] - cost[loc[sa], loc[na]]
         for b in range(a, m - 1):
             if load[b] + dq[p] > cap or load_w[b] + dw[p] > cap_w:
@@ -325,6 +348,9 @@ def best_insertion(
             sb = seq[b]
             nb = seq[b + 1]
             if b == a:
+                detour = tt[loc[sa], lp] + svc[p] + tt[lp, ld] + svc[d] + tt[ld, loc[na]]
+                if detour - tt[loc[sa], loc[na]] > room[a] + EPS:
+                    continue
                 t_d = b_p + svc[p] + tt[lp, ld]
                 extra = (
                     cost[loc[sa], lp] + cost[lp, ld] + cost[ld, loc[na]] - cost[loc[sa], loc[na]]
@@ -334,6 +360,9 @@ def best_insertion(
                 ride_lb = tt[lp, loc[na]] + cum[b] - cum[a + 1] + svc[sb] + tt[loc[sb], ld]
                 if ride_lb > maxride[d] + EPS:
                     break
+                detour_d = tt[loc[sb], ld] + svc[d] + tt[ld, loc[nb]] - tt[loc[sb], loc[nb]]
+                if detour_d > room[b] + EPS:
+                    continue
                 t_d = eb[b] + svc[sb] + tt[loc[sb], ld]
                 extra = add_p + cost[loc[sb], ld] + cost[ld, loc[nb]] - cost[loc[sb], loc[nb]]
             if t_d > late[d] + EPS:
@@ -392,3 +421,57 @@ def best_insertion(
         if first_reason < 0:
             first_reason = code
     return INF, -1, -1, first_reason
+
+
+@jit
+def insertion_per_vehicle(
+    flat: Ints,
+    offsets: Ints,
+    p: int,
+    d: int,
+    pos: Ints,
+    loc: Ints,
+    early: Floats,
+    late: Floats,
+    svc: Floats,
+    dq: Ints,
+    dw: Ints,
+    kind: Ints,
+    partner: Ints,
+    maxride: Floats,
+    ride_from: Floats,
+    v_cap: Ints,
+    v_cap_w: Ints,
+    v_load0: Ints,
+    v_load0_w: Ints,
+    v_max_duration: Floats,
+    tt: Floats,
+    cost: Floats,
+    bt: Floats,
+    wt: Floats,
+    work: Ints,
+    max_checks: int,
+    share_limit: bool,
+    out_cost: Floats,
+    out_a: Ints,
+    out_b: Ints,
+    out_reason: Ints,
+) -> None:
+    """``best_insertion`` for every vehicle in one call; route k is flat[offsets[k]:offsets[k+1]]
+    (START and END included). Results go to the out_* arrays (a = -1 where nothing fits).
+    With ``share_limit`` a vehicle only looks for insertions cheaper than the best so far."""
+    best = INF
+    for k in range(offsets.shape[0] - 1):
+        seq = flat[offsets[k] : offsets[k + 1]]
+        extra, a, b, reason = best_insertion(
+            seq, seq.shape[0], p, d, pos, loc, early, late, svc, dq, dw, kind, partner,
+            maxride, ride_from, v_cap[k], v_cap_w[k], v_load0[k], v_load0_w[k],
+            v_max_duration[k], tt, cost, bt, wt, work, best if share_limit else INF, 0,
+            max_checks,
+        )  # fmt: skip
+        if a >= 0 and extra < best:
+            best = extra
+        out_cost[k] = extra
+        out_a[k] = a
+        out_b[k] = b
+        out_reason[k] = reason

@@ -80,13 +80,10 @@ class Search:
 
     # -- building blocks ---------------------------------------------------------------
 
-    def best_for(self, sol: Solution, req: Request, limit: float = INF) -> Insertion | None:
-        best: Insertion | None = None
-        for v, route in enumerate(sol.routes):
-            ins, _ = self.problem.insertion(v, route, req.pickup, req.dropoff, limit)
-            if ins is not None and (best is None or ins.extra_cost < best.extra_cost):
-                best, limit = ins, ins.extra_cost
-        return best
+    def best_for(self, sol: Solution, req: Request) -> Insertion | None:
+        found = self.problem.insertions(sol.routes, req.pickup, req.dropoff, best_only=True)
+        options = [i for i in found if i is not None]
+        return min(options, key=lambda i: (i.extra_cost, i.vehicle)) if options else None
 
     def apply(self, sol: Solution, ins: Insertion, req: Request) -> None:
         v = ins.vehicle
@@ -119,35 +116,32 @@ class Search:
 
     def regret(self, sol: Solution) -> None:
         """Regret-2: insert first the request that loses most if its best route is taken."""
-        pending = list(sol.unassigned)
+        pending = {r.pickup: r for r in sol.unassigned}
         sol.unassigned = []
-        n_v = len(sol.routes)
-        table: dict[Request, list[Insertion | None]] = {
-            r: [
-                self.problem.insertion(v, sol.routes[v], r.pickup, r.dropoff)[0] for v in range(n_v)
-            ]
-            for r in pending
+        table = {
+            k: self.problem.insertions(sol.routes, r.pickup, r.dropoff) for k, r in pending.items()
         }
         while pending:
-            choice, choice_key = None, (-INF, INF)
-            for r in pending:
-                costs = sorted(i.extra_cost for i in table[r] if i is not None)
+            choice, choice_key = -1, (-INF, INF)
+            for k in sorted(pending):
+                costs = sorted(i.extra_cost for i in table[k] if i is not None)
                 if not costs:
                     continue
                 regret = (costs[1] if len(costs) > 1 else 1e6) - costs[0]
                 key = (regret, -costs[0])
-                if choice is None or key > choice_key:
-                    choice, choice_key = r, key
-            if choice is None:
-                sol.unassigned.extend(pending)
+                if choice < 0 or key > choice_key:
+                    choice, choice_key = k, key
+            if choice < 0:
+                sol.unassigned.extend(pending.values())
                 return
             best = min((i for i in table[choice] if i is not None), key=lambda i: i.extra_cost)
-            self.apply(sol, best, choice)
-            pending.remove(choice)
+            req = pending.pop(choice)
             del table[choice]
+            self.apply(sol, best, req)
             v = best.vehicle
-            for r in pending:
-                table[r][v] = self.problem.insertion(v, sol.routes[v], r.pickup, r.dropoff)[0]
+            seq = self.problem.sequence(v, sol.routes[v])
+            for k, r in pending.items():
+                table[k][v] = self.problem.insertion(v, seq, r.pickup, r.dropoff)[0]
 
     # -- destroy -------------------------------------------------------------------------
 
@@ -160,10 +154,8 @@ class Search:
         for v, route in enumerate(sol.routes):
             for s in route:
                 req = self.by_pickup.get(s)
-                if req is None:
-                    continue
-                rest = [x for x in route if x not in (req.pickup, req.dropoff)]
-                savings.append((sol.route_costs[v] - self.problem.cost_of(v, rest), req))
+                if req is not None:
+                    savings.append((self.problem.removal_saving(v, route, s, req.dropoff), req))
         savings.sort(key=lambda t: -t[0])
         chosen: list[Request] = []
         while savings and len(chosen) < q:
