@@ -237,49 +237,26 @@ class Dispatcher:
         return self._repair(vehicle_id, now_s)
 
     def board(self, booking_id: str, now_s: int) -> Booking:
-        b = self._booking(booking_id)
-        if b.status != BookingStatus.CONFIRMED:
-            raise InvalidTransition(
-                f"この予約は乗車できる状態ではありません(状態: {b.status})",
-                f"This booking cannot board (status: {b.status})",
-                booking_id=booking_id,
-            )
-        self._require_at_front(b, StopKind.PICKUP)
-        v = self.vehicles[b.vehicle_id]
+        """The rider got on at the vehicle's current stop; the ride starts after boarding."""
+        b = self._at_stop(booking_id, BookingStatus.CONFIRMED, StopKind.PICKUP)
         self.plans[b.vehicle_id].remove((b.id, StopKind.PICKUP))
         b.status = BookingStatus.ONBOARD
         b.ride_started_s = now_s + self.params.dwell_board_s * b.persons
-        v.place, v.available_s, v.locked = b.request.origin, b.ride_started_s, False
+        self._vehicle_at(b.vehicle_id, b.request.origin, b.ride_started_s)
         return b
 
     def alight(self, booking_id: str, now_s: int) -> Booking:
-        b = self._booking(booking_id)
-        if b.status != BookingStatus.ONBOARD:
-            raise InvalidTransition(
-                f"この予約の方は乗車していません(状態: {b.status})",
-                f"This rider is not on board (status: {b.status})",
-                booking_id=booking_id,
-            )
-        self._require_at_front(b, StopKind.DROPOFF)
-        v = self.vehicles[b.vehicle_id]
+        b = self._at_stop(booking_id, BookingStatus.ONBOARD, StopKind.DROPOFF)
         self.plans[b.vehicle_id].remove((b.id, StopKind.DROPOFF))
         b.status = BookingStatus.COMPLETED
-        v.place, v.available_s, v.locked = (
-            b.request.destination,
-            now_s + self.params.dwell_alight_s * b.persons,
-            False,
+        self._vehicle_at(
+            b.vehicle_id, b.request.destination, now_s + self.params.dwell_alight_s * b.persons
         )
         return b
 
     def no_show(self, booking_id: str, now_s: int) -> Booking:
-        b = self._booking(booking_id)
-        if b.status != BookingStatus.CONFIRMED:
-            raise InvalidTransition(
-                f"この予約は乗車待ちではありません(状態: {b.status})",
-                f"This booking is not waiting to board (status: {b.status})",
-                booking_id=booking_id,
-            )
-        self._require_at_front(b, StopKind.PICKUP)
+        """The rider did not come; allowed only once the promised window has opened."""
+        b = self._at_stop(booking_id, BookingStatus.CONFIRMED, StopKind.PICKUP)
         if now_s < b.promise.pickup_from_s:
             raise InvalidTransition(
                 "お約束の時間帯より前は「来られなかった」にできません",
@@ -287,9 +264,24 @@ class Dispatcher:
                 booking_id=booking_id,
             )
         self._release(b, BookingStatus.NO_SHOW)
-        v = self.vehicles[b.vehicle_id]
-        v.place, v.available_s, v.locked = b.request.origin, now_s, False
+        self._vehicle_at(b.vehicle_id, b.request.origin, now_s)
         return b
+
+    def _at_stop(self, booking_id: str, status: BookingStatus, kind: StopKind) -> Booking:
+        """The booking, if it has this status and its stop is the vehicle's current stop."""
+        b = self._booking(booking_id)
+        if b.status != status:
+            raise InvalidTransition(
+                f"この予約は今この操作ができる状態ではありません(状態: {b.status})",
+                f"This booking cannot do that now (status: {b.status}, needed: {status})",
+                booking_id=booking_id,
+            )
+        self._require_at_front(b, kind)
+        return b
+
+    def _vehicle_at(self, vehicle_id: str, place: int, available_s: int) -> None:
+        v = self.vehicles[vehicle_id]
+        v.place, v.available_s, v.locked = place, available_s, False
 
     # -- views ---------------------------------------------------------------------------
 
