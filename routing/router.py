@@ -214,7 +214,12 @@ class Router:
 
     # -- travel times --------------------------------------------------------------------
 
-    def _check_nodes(self, nodes: Sequence[int] | IntArray) -> IntArray:
+    @property
+    def csr(self) -> sp.csr_matrix:
+        """The graph as a CSR matrix of combined weights (see ``routing.graph``)."""
+        return self._csr
+
+    def check_nodes(self, nodes: Sequence[int] | IntArray) -> IntArray:
         arr = np.asarray(nodes, dtype=np.int64).reshape(-1)
         bad = (arr < 0) | (arr >= self.graph.n_nodes)
         if bad.any():
@@ -225,7 +230,7 @@ class Router:
             )
         return arr
 
-    def _split(self, combined: FloatArray, depart_s: int | None) -> tuple[IntArray, IntArray]:
+    def split(self, combined: FloatArray, depart_s: int | None) -> tuple[IntArray, IntArray]:
         """Exact (duration_s, distance_m), rounded up, from combined weights."""
         total = combined.astype(np.int64)
         scale = self.graph.weight_scale
@@ -247,14 +252,14 @@ class Router:
         ``depart_s`` is the local time of day of departure (seconds); it selects the peak
         factor. None means free-flow times.
         """
-        o = self._check_nodes(origins)
-        d = self._check_nodes(destinations)
+        o = self.check_nodes(origins)
+        d = self.check_nodes(destinations)
         unique, inverse = np.unique(o, return_inverse=True)
         if unique.size:
             combined = dijkstra(self._csr, directed=True, indices=unique)[:, d]
         else:
             combined = np.zeros((0, d.size))
-        duration, distance = self._split(combined[inverse], depart_s)
+        duration, distance = self.split(combined[inverse], depart_s)
         return TravelMatrix(
             origins=tuple(int(x) for x in o),
             destinations=tuple(int(x) for x in d),
@@ -264,7 +269,7 @@ class Router:
 
     def route(self, origin: int, destination: int, depart_s: int | None = None) -> Route:
         """The fastest path between two nodes with its time, length and polyline."""
-        o, d = (int(x) for x in self._check_nodes([origin, destination]))
+        o, d = (int(x) for x in self.check_nodes([origin, destination]))
         dist, pred = dijkstra(self._csr, directed=True, indices=o, return_predecessors=True)
         nodes = [d]
         while nodes[-1] != o:
@@ -276,7 +281,7 @@ class Router:
             lo, hi = int(g.csr_indptr[a]), int(g.csr_indptr[a + 1])
             k = lo + int(np.flatnonzero(g.csr_indices[lo:hi] == b)[0])
             edges.append(int(g.csr_edge[k]))
-        duration, distance = self._split(np.array([dist[d]]), depart_s)
+        duration, distance = self.split(np.array([dist[d]]), depart_s)
         return Route(
             origin=o,
             destination=d,
