@@ -23,7 +23,6 @@ from dispatch.kernels import (
     Floats,
     Ints,
     best_insertion,
-    insertion_per_vehicle,
     route_cost,
     schedule,
 )
@@ -114,18 +113,6 @@ class Problem:
             return None
         return self._bt[: len(route) + 2].copy()
 
-    def removal_saving(self, vehicle: int, route: list[int], p: int, d: int) -> float:
-        """How much cheaper the route gets without request (p, d)."""
-        seq = [int(self.v_start[vehicle]), *route, int(self.v_end[vehicle])]
-        i, j = seq.index(p), seq.index(d)
-        c, loc = self.cost, self.loc
-        if j == i + 1:
-            a, z = loc[seq[i - 1]], loc[seq[j + 1]]
-            return float(c[a, loc[p]] + c[loc[p], loc[d]] + c[loc[d], z] - c[a, z])
-        a, b = loc[seq[i - 1]], loc[seq[i + 1]]
-        y, z = loc[seq[j - 1]], loc[seq[j + 1]]
-        return float(c[a, loc[p]] + c[loc[p], b] - c[a, b] + c[y, loc[d]] + c[loc[d], z] - c[y, z])
-
     def cost_of(self, vehicle: int, route: list[int]) -> float:
         seq = self.sequence(vehicle, route)
         return float(route_cost(seq, seq.shape[0], self.loc, self.cost))
@@ -138,7 +125,7 @@ class Problem:
         d: int,
         limit: float = INF,
         first_pos: int = 0,
-        max_checks: int = 64,
+        max_checks: int = 256,
     ) -> tuple[Insertion | None, int]:
         """Cheapest feasible insertion of request (p, d) into this route, or (None, reason).
 
@@ -156,43 +143,6 @@ class Problem:
         if a < 0:
             return None, int(code)
         return Insertion(vehicle, float(extra), int(a), int(b)), OK
-
-    def insertions(
-        self,
-        routes: list[list[int]],
-        p: int,
-        d: int,
-        *,
-        best_only: bool = False,
-        max_checks: int = 64,
-    ) -> list[Insertion | None]:
-        """The cheapest feasible insertion of request (p, d) in each vehicle's route.
-
-        With ``best_only`` a vehicle is only searched for an insertion cheaper than the best
-        found on the vehicles before it (faster; only the overall best is then meaningful).
-        """
-        n_v = len(routes)
-        seqs = [[int(self.v_start[v]), *routes[v], int(self.v_end[v])] for v in range(n_v)]
-        offsets = np.zeros(n_v + 1, dtype=np.int64)
-        np.cumsum([len(s) for s in seqs], out=offsets[1:])
-        flat = np.fromiter((x for s in seqs for x in s), dtype=np.int64, count=int(offsets[-1]))
-        out_cost = np.empty(n_v)
-        out_a = np.empty(n_v, dtype=np.int64)
-        out_b = np.empty(n_v, dtype=np.int64)
-        out_reason = np.empty(n_v, dtype=np.int64)
-        insertion_per_vehicle(
-            flat, offsets, p, d, self._pos, self.loc, self.early, self.late, self.svc,
-            self.dq, self.dw, self.kind, self.partner, self.maxride, self.ride_from,
-            self.v_cap, self.v_cap_w, self.v_load0, self.v_load0_w, self.v_max_duration,
-            self.tt, self.cost, self._bt, self._wt, self._work, max_checks, best_only,
-            out_cost, out_a, out_b, out_reason,
-        )  # fmt: skip
-        return [
-            Insertion(v, float(out_cost[v]), int(out_a[v]), int(out_b[v]))
-            if out_a[v] >= 0
-            else None
-            for v in range(n_v)
-        ]
 
 
 __all__ = ["DROPOFF", "END", "PICKUP", "START", "Insertion", "Problem"]

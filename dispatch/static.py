@@ -1,12 +1,13 @@
 """Static mode: all requests known in advance, solved by adaptive large-neighbourhood search.
 
-The search only ever builds routes through :meth:`Problem.insertion`, the same compiled
-feasibility and insertion code the live engine uses, so every route it keeps passes the same
-checks as a live plan. Destroy operators: random, worst (largest saving) and related (Shaw:
-close in space and time) removal; repair: greedy cheapest insertion or regret-2 insertion.
-Acceptance is simulated annealing on a time-based temperature schedule; operator weights adapt
-to their recent success. Deterministic for a seed and an iteration budget (a time limit
-stops it at a machine-dependent iteration).
+Routes are only ever built by the compiled repairs of :mod:`dispatch.repair`, which insert
+through :func:`dispatch.kernels.best_insertion`, the same feasibility and insertion code the
+live engine uses; every route kept therefore passes the checks of a live plan. Destroy
+operators: random, worst (largest saving) and related (Shaw: close in space and time)
+removal; repair: greedy cheapest insertion in random order, or regret-2 insertion.
+Acceptance is simulated annealing on a time-based temperature schedule; operator weights
+adapt to their recent success. Deterministic for a seed and an iteration budget (a time
+limit stops it at a machine-dependent iteration).
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ import random
 import time
 from dataclasses import dataclass
 
-from dispatch.kernels import INF, OK
-from dispatch.problem import Insertion, Problem
+import numpy as np
+
+from dispatch.kernels import OK, PICKUP, Floats, Ints
+from dispatch.problem import Problem
+from dispatch.repair import removal_savings, remove_stops, repair_greedy, repair_regret, route_costs
 
 UNASSIGNED_PENALTY = 10_000.0
+MAX_CHECKS = 1_000_000_000  # offline: try every candidate, cheapest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,13 +35,16 @@ class Request:
 
 @dataclass(slots=True)
 class Solution:
-    routes: list[list[int]]
-    route_costs: list[float]
-    unassigned: list[Request]
+    """Routes as rows of one array (START ... END), their costs, and requests left out."""
+
+    routes: Ints
+    lens: Ints
+    costs: Floats
+    unassigned: list[int]  # pickup stop ids
 
     @property
     def cost(self) -> float:
-        return sum(self.route_costs)
+        return float(self.costs.sum())
 
     @property
     def objective(self) -> float:
@@ -44,8 +52,11 @@ class Solution:
 
     def copy(self) -> Solution:
         return Solution(
-            [list(r) for r in self.routes], list(self.route_costs), list(self.unassigned)
+            self.routes.copy(), self.lens.copy(), self.costs.copy(), list(self.unassigned)
         )
+
+    def route(self, v: int) -> list[int]:
+        return [int(s) for s in self.routes[v, 1 : self.lens[v] - 1]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,119 +74,99 @@ class Search:
 
     def __init__(self, problem: Problem, requests: list[Request], seed: int) -> None:
         self.problem = problem
-        self.requests = requests
+        self.requests = {r.pickup: r for r in requests}
         self.rng = random.Random(seed)
-        self.by_pickup = {r.pickup: r for r in requests}
-        pts = problem.loc
-        self.tt = problem.tt
-        # Relatedness features: pickup/drop-off locations and window midpoints.
-        self.mid = {
-            r: (
-                problem.early[r.pickup] + min(problem.late[r.pickup], problem.early[r.pickup] + 1e4)
-            )
-            / 2
-            for r in requests
+        pr = problem
+        self._pos = np.zeros(pr.loc.shape[0], dtype=np.int64)
+        self._bt = np.zeros(pr.loc.shape[0] + 4)
+        self._wt = np.zeros(pr.loc.shape[0] + 4)
+        self._work = np.zeros(pr.loc.shape[0] + 4, dtype=np.int64)
+        self._left = np.zeros(len(requests) + 1, dtype=np.int64)
+        self._drop = np.zeros(pr.loc.shape[0], dtype=np.int64)
+        pickups = np.array(sorted(self.requests), dtype=np.int64)
+        self._pickups = pickups
+        self._mid = {
+            int(p): float(pr.early[p] + min(pr.late[p], pr.early[p] + 1e4)) / 2 for p in pickups
         }
-        self._pts = pts
 
     # -- building blocks ---------------------------------------------------------------
 
-    def best_for(self, sol: Solution, req: Request) -> Insertion | None:
-        found = self.problem.insertions(sol.routes, req.pickup, req.dropoff, best_only=True)
-        options = [i for i in found if i is not None]
-        return min(options, key=lambda i: (i.extra_cost, i.vehicle)) if options else None
-
-    def apply(self, sol: Solution, ins: Insertion, req: Request) -> None:
-        v = ins.vehicle
-        sol.routes[v] = ins.apply(sol.routes[v], req.pickup, req.dropoff)
-        sol.route_costs[v] += ins.extra_cost
-
-    def remove(self, sol: Solution, reqs: list[Request]) -> None:
-        drop = {s for r in reqs for s in (r.pickup, r.dropoff)}
-        for v, route in enumerate(sol.routes):
-            if any(s in drop for s in route):
-                sol.routes[v] = [s for s in route if s not in drop]
-                sol.route_costs[v] = self.problem.cost_of(v, sol.routes[v])
-        sol.unassigned.extend(reqs)
-
-    def assigned(self, sol: Solution) -> list[Request]:
-        return [self.by_pickup[s] for route in sol.routes for s in route if s in self.by_pickup]
-
-    # -- repair --------------------------------------------------------------------------
+    def _repair(self, sol: Solution, regret: bool, order: list[int]) -> None:
+        pr = self.problem
+        pending = np.array(order, dtype=np.int64)
+        fn = repair_regret if regret else repair_greedy
+        n_left = fn(
+            sol.routes, sol.lens, sol.costs, pending, self._pos, pr.loc, pr.early, pr.late,
+            pr.svc, pr.dq, pr.dw, pr.kind, pr.partner, pr.maxride, pr.ride_from, pr.v_cap,
+            pr.v_cap_w, pr.v_load0, pr.v_load0_w, pr.v_max_duration, pr.tt, pr.cost,
+            self._bt, self._wt, self._work, MAX_CHECKS, self._left,
+        )  # fmt: skip
+        sol.unassigned = [int(x) for x in self._left[:n_left]]
 
     def greedy(self, sol: Solution) -> None:
-        pending = sol.unassigned
-        sol.unassigned = []
-        self.rng.shuffle(pending)
-        for req in pending:
-            ins = self.best_for(sol, req)
-            if ins is None:
-                sol.unassigned.append(req)
-            else:
-                self.apply(sol, ins, req)
+        order = list(sol.unassigned)
+        self.rng.shuffle(order)
+        self._repair(sol, False, order)
 
     def regret(self, sol: Solution) -> None:
-        """Regret-2: insert first the request that loses most if its best route is taken."""
-        pending = {r.pickup: r for r in sol.unassigned}
-        sol.unassigned = []
-        table = {
-            k: self.problem.insertions(sol.routes, r.pickup, r.dropoff) for k, r in pending.items()
-        }
-        while pending:
-            choice, choice_key = -1, (-INF, INF)
-            for k in sorted(pending):
-                costs = sorted(i.extra_cost for i in table[k] if i is not None)
-                if not costs:
-                    continue
-                regret = (costs[1] if len(costs) > 1 else 1e6) - costs[0]
-                key = (regret, -costs[0])
-                if choice < 0 or key > choice_key:
-                    choice, choice_key = k, key
-            if choice < 0:
-                sol.unassigned.extend(pending.values())
-                return
-            best = min((i for i in table[choice] if i is not None), key=lambda i: i.extra_cost)
-            req = pending.pop(choice)
-            del table[choice]
-            self.apply(sol, best, req)
-            v = best.vehicle
-            seq = self.problem.sequence(v, sol.routes[v])
-            for k, r in pending.items():
-                table[k][v] = self.problem.insertion(v, seq, r.pickup, r.dropoff)[0]
+        self._repair(sol, True, sorted(sol.unassigned))
+
+    def remove(self, sol: Solution, pickups: list[int]) -> None:
+        if not pickups:
+            return
+        pr = self.problem
+        self._drop[:] = 0
+        for p in pickups:
+            self._drop[p] = 1
+            self._drop[pr.partner[p]] = 1
+        remove_stops(sol.routes, sol.lens, self._drop)
+        route_costs(sol.routes, sol.lens, pr.loc, pr.cost, sol.costs)
+        sol.unassigned.extend(pickups)
+
+    def assigned(self, sol: Solution) -> list[int]:
+        kind = self.problem.kind
+        return [
+            int(s)
+            for v in range(sol.routes.shape[0])
+            for s in sol.routes[v, 1 : sol.lens[v] - 1]
+            if kind[s] == PICKUP
+        ]
 
     # -- destroy -------------------------------------------------------------------------
 
     def random_removal(self, sol: Solution, q: int) -> None:
-        reqs = self.assigned(sol)
+        reqs = sorted(self.assigned(sol))
         self.remove(sol, self.rng.sample(reqs, min(q, len(reqs))))
 
     def worst_removal(self, sol: Solution, q: int) -> None:
-        savings = []
-        for v, route in enumerate(sol.routes):
-            for s in route:
-                req = self.by_pickup.get(s)
-                if req is not None:
-                    savings.append((self.problem.removal_saving(v, route, s, req.dropoff), req))
-        savings.sort(key=lambda t: -t[0])
-        chosen: list[Request] = []
-        while savings and len(chosen) < q:
-            k = int(len(savings) * self.rng.random() ** 4)  # biased to the worst
-            chosen.append(savings.pop(k)[1])
+        pr = self.problem
+        n = len(self.requests)
+        out_p = np.empty(n, dtype=np.int64)
+        out_s = np.empty(n)
+        count = removal_savings(
+            sol.routes, sol.lens, pr.kind, pr.partner, pr.loc, pr.cost, self._pos, out_p, out_s
+        )
+        order = np.lexsort((out_p[:count], -out_s[:count]))
+        ranked = [int(out_p[i]) for i in order]
+        chosen: list[int] = []
+        while ranked and len(chosen) < q:
+            k = int(len(ranked) * self.rng.random() ** 4)  # biased to the worst
+            chosen.append(ranked.pop(k))
         self.remove(sol, chosen)
 
     def related_removal(self, sol: Solution, q: int) -> None:
-        reqs = self.assigned(sol)
+        reqs = sorted(self.assigned(sol))
         if not reqs:
             return
+        pr = self.problem
         seed = self.rng.choice(reqs)
-        tt, loc = self.tt, self._pts
-
-        def distance(r: Request) -> float:
-            space = tt[loc[seed.pickup], loc[r.pickup]] + tt[loc[seed.dropoff], loc[r.dropoff]]
-            return float(space) + 0.5 * float(abs(self.mid[seed] - self.mid[r]))
-
-        ranked = sorted(reqs, key=distance)
-        chosen: list[Request] = []
+        arr = np.array(reqs, dtype=np.int64)
+        lp, ld = pr.loc[arr], pr.loc[pr.partner[arr]]
+        space = pr.tt[pr.loc[seed], lp] + pr.tt[pr.loc[pr.partner[seed]], ld]
+        mids = np.array([self._mid[r] for r in reqs])
+        score = space + 0.5 * np.abs(mids - self._mid[seed])
+        ranked = [int(arr[i]) for i in np.lexsort((arr, score))]
+        chosen: list[int] = []
         while ranked and len(chosen) < q:
             k = int(len(ranked) * self.rng.random() ** 5)
             chosen.append(ranked.pop(k))
@@ -183,19 +174,21 @@ class Search:
 
     # -- the search ----------------------------------------------------------------------
 
+    def empty(self) -> Solution:
+        pr = self.problem
+        n_v = pr.n_vehicles
+        routes = np.zeros((n_v, 2 * len(self.requests) + 2), dtype=np.int64)
+        routes[:, 0] = pr.v_start
+        routes[:, 1] = pr.v_end
+        lens = np.full(n_v, 2, dtype=np.int64)
+        costs = np.zeros(n_v)
+        route_costs(routes, lens, pr.loc, pr.cost, costs)
+        return Solution(routes, lens, costs, [])
+
     def initial(self) -> Solution:
-        n_v = self.problem.n_vehicles
-        sol = Solution(
-            [[] for _ in range(n_v)], [self.problem.cost_of(v, []) for v in range(n_v)], []
-        )
-        sol.unassigned = sorted(self.requests, key=lambda r: self.mid[r])
-        pending, sol.unassigned = sol.unassigned, []
-        for req in pending:  # in time order: a good start for time-windowed requests
-            ins = self.best_for(sol, req)
-            if ins is None:
-                sol.unassigned.append(req)
-            else:
-                self.apply(sol, ins, req)
+        sol = self.empty()
+        order = sorted(self.requests, key=lambda p: (self._mid[p], p))
+        self._repair(sol, False, order)  # in time order: a good start for time windows
         if sol.unassigned:
             self.regret(sol)
         return sol
@@ -240,13 +233,14 @@ class Search:
                 current, score = candidate, max(score, 0.5)
             w_destroy[di] = 0.9 * w_destroy[di] + 0.1 * (score + 0.2)
             w_repair[ri] = 0.9 * w_repair[ri] + 0.1 * (score + 0.2)
-        for v, route in enumerate(best.routes):
+        routes = [best.route(v) for v in range(best.routes.shape[0])]
+        for v, route in enumerate(routes):
             if self.problem.check(v, route) != OK:  # the search only keeps checked routes
                 raise AssertionError(f"vehicle {v}: infeasible route kept by the search")
         return StaticResult(
-            routes=[list(r) for r in best.routes],
+            routes=routes,
             cost=best.cost,
-            unassigned=list(best.unassigned),
+            unassigned=[self.requests[p] for p in sorted(best.unassigned)],
             iterations=iterations,
             seconds=time.perf_counter() - started,
             initial_cost=initial_cost,
@@ -262,6 +256,3 @@ def solve_static(
 ) -> StaticResult:
     """Best routes found for all requests within the time (or iteration) budget."""
     return Search(problem, requests, seed).run(time_limit_s, max_iterations)
-
-
-__all__ = ["Request", "StaticResult", "solve_static"]

@@ -1,0 +1,233 @@
+"""Compiled destroy-and-repair steps of the static search, built on ``best_insertion``.
+
+Routes live in one 2-D array: row v holds vehicle v's sequence (START ... END) in its first
+``lens[v]`` cells. Repairs insert requests only through :func:`dispatch.kernels.best_insertion`
+(the live engine's feasibility and insertion code), so every route stays feasible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dispatch.kernels import INF, PICKUP, Floats, Ints, best_insertion, jit, route_cost
+
+
+@jit
+def insert_at(routes: Ints, lens: Ints, v: int, a: int, b: int, p: int, d: int) -> None:
+    """Put p after position a and d after position b (b >= a) of route v."""
+    row = routes[v]
+    m = lens[v]
+    for k in range(m - 1, b, -1):
+        row[k + 2] = row[k]
+    row[b + 2] = d
+    for k in range(b, a, -1):
+        row[k + 1] = row[k]
+    row[a + 1] = p
+    lens[v] = m + 2
+
+
+@jit
+def remove_stops(routes: Ints, lens: Ints, drop: Ints) -> None:
+    """Remove every stop s with drop[s] != 0 from every route."""
+    for v in range(routes.shape[0]):
+        k = 0
+        for x in range(lens[v]):
+            s = routes[v, x]
+            if drop[s] == 0:
+                routes[v, k] = s
+                k += 1
+        lens[v] = k
+
+
+@jit
+def route_costs(routes: Ints, lens: Ints, loc: Ints, cost: Floats, out: Floats) -> None:
+    for v in range(routes.shape[0]):
+        out[v] = route_cost(routes[v], lens[v], loc, cost)
+
+
+@jit
+def removal_savings(
+    routes: Ints,
+    lens: Ints,
+    kind: Ints,
+    partner: Ints,
+    loc: Ints,
+    cost: Floats,
+    pos: Ints,
+    out_p: Ints,
+    out_saving: Floats,
+) -> int:
+    """For every assigned request, how much its route's cost falls without it."""
+    n = 0
+    for v in range(routes.shape[0]):
+        row = routes[v]
+        m = lens[v]
+        for x in range(m):
+            pos[row[x]] = x
+        for i in range(1, m - 1):
+            p = row[i]
+            if kind[p] != PICKUP:
+                continue
+            d = partner[p]
+            j = pos[d]
+            lp, ld = loc[p], loc[d]
+            prev_p, next_p = loc[row[i - 1]], loc[row[i + 1]]
+            next_d = loc[row[j + 1]]
+            if j == i + 1:
+                saving = cost[prev_p, lp] + cost[lp, ld] + cost[ld, next_d] - cost[prev_p, next_d]
+            else:
+                prev_d = loc[row[j - 1]]
+                saving = cost[prev_p, lp] + cost[lp, next_p] - cost[prev_p, next_p]
+                saving += cost[prev_d, ld] + cost[ld, next_d] - cost[prev_d, next_d]
+            out_p[n] = p
+            out_saving[n] = saving
+            n += 1
+    return n
+
+
+@jit
+def repair_greedy(
+    routes: Ints,
+    lens: Ints,
+    costs: Floats,
+    pending: Ints,
+    pos: Ints,
+    loc: Ints,
+    early: Floats,
+    late: Floats,
+    svc: Floats,
+    dq: Ints,
+    dw: Ints,
+    kind: Ints,
+    partner: Ints,
+    maxride: Floats,
+    ride_from: Floats,
+    v_cap: Ints,
+    v_cap_w: Ints,
+    v_load0: Ints,
+    v_load0_w: Ints,
+    v_max_duration: Floats,
+    tt: Floats,
+    cost: Floats,
+    bt: Floats,
+    wt: Floats,
+    work: Ints,
+    max_checks: int,
+    left: Ints,
+) -> int:
+    """Insert the pending pickups in the given order, each at its cheapest place overall.
+
+    Returns how many could not be placed (their pickups are written to ``left``)."""
+    n_left = 0
+    for r in range(pending.shape[0]):
+        p = pending[r]
+        d = partner[p]
+        best, bv, ba, bb = INF, -1, -1, -1
+        for v in range(routes.shape[0]):
+            m = lens[v]
+            extra, a, b, _ = best_insertion(
+                routes[v, :m], m, p, d, pos, loc, early, late, svc, dq, dw, kind, partner,
+                maxride, ride_from, v_cap[v], v_cap_w[v], v_load0[v], v_load0_w[v],
+                v_max_duration[v], tt, cost, bt, wt, work, best, 0, max_checks,
+            )  # fmt: skip
+            if a >= 0 and extra < best:
+                best, bv, ba, bb = extra, v, a, b
+        if bv < 0:
+            left[n_left] = p
+            n_left += 1
+        else:
+            insert_at(routes, lens, bv, ba, bb, p, d)
+            costs[bv] += best
+    return n_left
+
+
+@jit
+def repair_regret(
+    routes: Ints,
+    lens: Ints,
+    costs: Floats,
+    pending: Ints,
+    pos: Ints,
+    loc: Ints,
+    early: Floats,
+    late: Floats,
+    svc: Floats,
+    dq: Ints,
+    dw: Ints,
+    kind: Ints,
+    partner: Ints,
+    maxride: Floats,
+    ride_from: Floats,
+    v_cap: Ints,
+    v_cap_w: Ints,
+    v_load0: Ints,
+    v_load0_w: Ints,
+    v_max_duration: Floats,
+    tt: Floats,
+    cost: Floats,
+    bt: Floats,
+    wt: Floats,
+    work: Ints,
+    max_checks: int,
+    left: Ints,
+) -> int:
+    """Regret-2 insertion: place first the request that loses most if its best route fills."""
+    n_r = pending.shape[0]
+    n_v = routes.shape[0]
+    tab_c = np.full((n_r, n_v), INF)
+    tab_a = np.full((n_r, n_v), -1, dtype=np.int64)
+    tab_b = np.full((n_r, n_v), -1, dtype=np.int64)
+    alive = np.ones(n_r, dtype=np.bool_)
+    for r in range(n_r):
+        for v in range(n_v):
+            m = lens[v]
+            extra, a, b, _ = best_insertion(
+                routes[v, :m], m, pending[r], partner[pending[r]], pos, loc, early, late, svc,
+                dq, dw, kind, partner, maxride, ride_from, v_cap[v], v_cap_w[v], v_load0[v],
+                v_load0_w[v], v_max_duration[v], tt, cost, bt, wt, work, INF, 0, max_checks,
+            )  # fmt: skip
+            if a >= 0:
+                tab_c[r, v], tab_a[r, v], tab_b[r, v] = extra, a, b
+    for _ in range(n_r):
+        choice, best_regret, best_cost, choice_v = -1, -INF, INF, -1
+        for r in range(n_r):
+            if not alive[r]:
+                continue
+            c1, c2, v1 = INF, INF, -1
+            for v in range(n_v):
+                c = tab_c[r, v]
+                if c < c1:
+                    c2, c1, v1 = c1, c, v
+                elif c < c2:
+                    c2 = c
+            if v1 < 0:
+                continue
+            regret = (c2 if c2 < INF else c1 + 1e6) - c1
+            if regret > best_regret or (regret == best_regret and c1 < best_cost):
+                choice, best_regret, best_cost, choice_v = r, regret, c1, v1
+        if choice < 0:
+            break
+        alive[choice] = False
+        p = pending[choice]
+        insert_at(
+            routes, lens, choice_v, tab_a[choice, choice_v], tab_b[choice, choice_v], p, partner[p]
+        )
+        costs[choice_v] += best_cost
+        m = lens[choice_v]
+        for r in range(n_r):
+            if not alive[r]:
+                continue
+            extra, a, b, _ = best_insertion(
+                routes[choice_v, :m], m, pending[r], partner[pending[r]], pos, loc, early, late,
+                svc, dq, dw, kind, partner, maxride, ride_from, v_cap[choice_v],
+                v_cap_w[choice_v], v_load0[choice_v], v_load0_w[choice_v],
+                v_max_duration[choice_v], tt, cost, bt, wt, work, INF, 0, max_checks,
+            )  # fmt: skip
+            tab_c[r, choice_v] = extra if a >= 0 else INF
+            tab_a[r, choice_v], tab_b[r, choice_v] = a, b
+    n_left = 0
+    for r in range(n_r):
+        if alive[r]:
+            left[n_left] = pending[r]
+            n_left += 1
+    return n_left
