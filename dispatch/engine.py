@@ -334,6 +334,12 @@ class Dispatcher:
                 seats=r.seats,
                 wheelchairs=r.wheelchairs,
             )
+        if r.fare_counts and sum(n for _, n in r.fare_counts) != r.seats + r.wheelchairs:
+            raise InvalidRequest(
+                "料金区分ごとの人数の合計が、乗る人数と合いません。",
+                "The riders by fare category do not add up to the number of passengers.",
+                fare_counts=dict(r.fare_counts),
+            )
         if (r.mode == Mode.ASAP) != (r.time_s is None):
             raise InvalidRequest(
                 "時刻の指定が正しくありません(「今すぐ」以外は時刻が必要です)",

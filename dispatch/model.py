@@ -92,6 +92,8 @@ class TripRequest:
     seats: int
     wheelchairs: int = 0
     channel: str = "app"
+    #: Riders by fare category, e.g. (("adult", 2), ("child", 1)); carried for the fare.
+    fare_counts: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,6 +130,33 @@ def test_bad_requests_get_a_domain_error(
     assert not dispatcher.bookings
 
 
+def test_fare_categories_must_add_up(dispatcher: Dispatcher) -> None:
+    from dataclasses import replace
+
+    good = replace(ask("f", 1, 3, seats=3), fare_counts=(("adult", 2), ("child", 1)))
+    assert isinstance(dispatcher.quote(good, NOW), Offer)
+    bad = replace(ask("g", 1, 3, seats=3), fare_counts=(("adult", 1),))
+    with pytest.raises(InvalidRequest):
+        dispatcher.quote(bad, NOW)
+
+
+def test_same_inputs_same_decisions() -> None:
+    """No clock, no randomness: replaying the same calls gives the same plans and promises."""
+
+    def replay() -> list[object]:
+        d = make_dispatcher(vans=2)
+        out: list[object] = []
+        for i, (o, dest) in enumerate([(1, 4), (2, 5), (5, 0), (3, 1), (0, 2)]):
+            answer = d.quote(ask(f"r{i}", o, dest, seats=1 + i % 3), NOW + 30 * i)
+            out.append(answer)
+            if isinstance(answer, Offer):
+                d.confirm(answer.booking_id, NOW + 30 * i)
+        out.append({v: d.plan(v) for v in d.vehicles})
+        return out
+
+    assert replay() == replay()
+
+
 def test_a_ride_from_boarding_to_alighting(dispatcher: Dispatcher) -> None:
     offer = dispatcher.quote(ask("a", 1, 3), NOW)
     assert isinstance(offer, Offer)
