@@ -401,7 +401,7 @@ class Dispatcher:
         if not in_service:
             return None, Reason.NO_VEHICLE_IN_SERVICE
         new = (early, late, drop_by, max_ride)
-        problem, stop_of, (p, d) = self.build_problem(in_service, (r, new))
+        problem, stop_of, (p, d) = self.build_problem(in_service, (r, new), now_s)
         best, best_v, reasons = None, -1, Counter[int]()
         for k, vid in enumerate(in_service):
             route = [stop_of[e] for e in self.plans[vid]]
@@ -473,8 +473,12 @@ class Dispatcher:
         self,
         vehicle_ids: list[str],
         extra: tuple[TripRequest, tuple[int, int, int, int]] | None,
+        now_s: int = 0,
     ) -> tuple[Problem, dict[Entry, int], tuple[int, int]]:
-        """Arrays for these vehicles' plans (and one new request, last two stops)."""
+        """Arrays for these vehicles' plans (and one new request, last two stops).
+
+        A vehicle leaves its place no earlier than when it is free and no earlier than now.
+        """
         p = self.params
         loc: list[int] = []
         early: list[float] = []
@@ -507,7 +511,8 @@ class Dispatcher:
         for vid in vehicle_ids:
             v = self.vehicles[vid]
             spec = v.spec
-            starts.append(add(v.place, max(v.available_s, 0), spec.shift_end_s, 0, 0, 0, START))
+            leave = max(v.available_s, now_s)
+            starts.append(add(v.place, leave, spec.shift_end_s, 0, 0, 0, START))
             ends.append(add(spec.depot, 0, spec.shift_end_s, 0, 0, 0, END))
             caps.append(spec.seats)
             caps_w.append(spec.wheelchairs)
@@ -610,7 +615,7 @@ class Dispatcher:
         )
 
     def _repair(self, vehicle_id: str, now_s: int) -> list[AtRisk]:
-        problem, stop_of, _ = self.build_problem([vehicle_id], None)
+        problem, stop_of, _ = self.build_problem([vehicle_id], None, now_s)
         route = [stop_of[e] for e in self.plans[vehicle_id]]
         if problem.check(0, route) == OK:
             return []
@@ -641,7 +646,7 @@ class Dispatcher:
             if b.status != BookingStatus.CONFIRMED or not self._move(b, now_s):
                 continue
             risky.discard(ident)
-        problem, stop_of, _ = self.build_problem([vehicle_id], None)
+        problem, stop_of, _ = self.build_problem([vehicle_id], None, now_s)
         route = [stop_of[e] for e in self.plans[vehicle_id]]
         if problem.check(0, route) == OK:
             return []
@@ -675,7 +680,7 @@ class Dispatcher:
             b.promise.dropoff_by_s,
             b.promise.max_ride_s,
         )
-        problem, stop_of, (p, d) = self.build_problem(others, (r, window))
+        problem, stop_of, (p, d) = self.build_problem(others, (r, window), now_s)
         best, best_k = None, -1
         for k, vid in enumerate(others):
             route = [stop_of[e] for e in self.plans[vid]]

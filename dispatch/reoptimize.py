@@ -36,7 +36,7 @@ def reoptimize(dispatcher: Dispatcher, now_s: int, time_limit_s: float = 2.0) ->
     vids = sorted(vid for vid, v in dispatcher.vehicles.items() if v.in_service)
     if not vids or not any(dispatcher.plans[v] for v in vids):
         return ReoptResult(False, 0.0, 0.0, "nothing to optimise")
-    problem, stop_of, _ = dispatcher.build_problem(vids, None)
+    problem, stop_of, _ = dispatcher.build_problem(vids, None, now_s)
     routes = [[stop_of[e] for e in dispatcher.plans[v]] for v in vids]
     before = sum(problem.cost_of(k, r) for k, r in enumerate(routes))
     n = int(problem.loc.shape[0])

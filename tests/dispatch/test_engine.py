@@ -39,6 +39,15 @@ def test_asap_offer_keeps_its_promise(dispatcher: Dispatcher) -> None:
     check_invariants(dispatcher)
 
 
+def test_an_idle_van_cannot_be_somewhere_in_the_past() -> None:
+    """The van has waited at the depot since 08:00; at 10:00 it still needs 10 minutes to 5."""
+    d = make_dispatcher(vans=1)
+    later = NOW + 2 * H
+    offer = d.quote(ask("a", 5, 4), later)
+    assert isinstance(offer, Offer)
+    assert offer.promise.pickup_planned_s >= later + 5 * 120 + 30
+
+
 def test_two_riders_share_one_van() -> None:
     """One van; riders 1->4 and 2->5 at the same time ride together."""
     d = make_dispatcher(vans=1)
