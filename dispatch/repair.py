@@ -11,6 +11,13 @@ import numpy as np
 
 from dispatch.kernels import INF, PICKUP, Floats, Ints, best_insertion, jit, route_cost
 
+#: (loc, early, late, svc, dq, dw, kind, partner, maxride, ride_from), see dispatch.kernels.
+StopArrays = tuple[Ints, Floats, Floats, Floats, Ints, Ints, Ints, Ints, Floats, Floats]
+#: (v_cap, v_cap_w, v_load0, v_load0_w, v_max_duration) per vehicle.
+FleetArrays = tuple[Ints, Ints, Ints, Ints, Floats]
+#: (pos, bt, wt, work) work space of the kernels.
+Scratch = tuple[Ints, Floats, Floats, Ints]
+
 
 @jit
 def insert_at(routes: Ints, lens: Ints, v: int, a: int, b: int, p: int, d: int) -> None:
@@ -91,33 +98,20 @@ def repair_greedy(
     lens: Ints,
     costs: Floats,
     pending: Ints,
-    pos: Ints,
-    loc: Ints,
-    early: Floats,
-    late: Floats,
-    svc: Floats,
-    dq: Ints,
-    dw: Ints,
-    kind: Ints,
-    partner: Ints,
-    maxride: Floats,
-    ride_from: Floats,
-    v_cap: Ints,
-    v_cap_w: Ints,
-    v_load0: Ints,
-    v_load0_w: Ints,
-    v_max_duration: Floats,
+    stops: StopArrays,
+    fleet: FleetArrays,
     tt: Floats,
     cost: Floats,
-    bt: Floats,
-    wt: Floats,
-    work: Ints,
+    scratch: Scratch,
     max_checks: int,
     left: Ints,
 ) -> int:
     """Insert the pending pickups in the given order, each at its cheapest place overall.
 
     Returns how many could not be placed (their pickups are written to ``left``)."""
+    loc, early, late, svc, dq, dw, kind, partner, maxride, ride_from = stops
+    v_cap, v_cap_w, v_load0, v_load0_w, v_max_duration = fleet
+    pos, bt, wt, work = scratch
     n_left = 0
     for r in range(pending.shape[0]):
         p = pending[r]
@@ -147,31 +141,18 @@ def repair_regret(
     lens: Ints,
     costs: Floats,
     pending: Ints,
-    pos: Ints,
-    loc: Ints,
-    early: Floats,
-    late: Floats,
-    svc: Floats,
-    dq: Ints,
-    dw: Ints,
-    kind: Ints,
-    partner: Ints,
-    maxride: Floats,
-    ride_from: Floats,
-    v_cap: Ints,
-    v_cap_w: Ints,
-    v_load0: Ints,
-    v_load0_w: Ints,
-    v_max_duration: Floats,
+    stops: StopArrays,
+    fleet: FleetArrays,
     tt: Floats,
     cost: Floats,
-    bt: Floats,
-    wt: Floats,
-    work: Ints,
+    scratch: Scratch,
     max_checks: int,
     left: Ints,
 ) -> int:
     """Regret-2 insertion: place first the request that loses most if its best route fills."""
+    loc, early, late, svc, dq, dw, kind, partner, maxride, ride_from = stops
+    v_cap, v_cap_w, v_load0, v_load0_w, v_max_duration = fleet
+    pos, bt, wt, work = scratch
     n_r = pending.shape[0]
     n_v = routes.shape[0]
     tab_c = np.full((n_r, n_v), INF)

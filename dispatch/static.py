@@ -95,11 +95,23 @@ class Search:
         pr = self.problem
         pending = np.array(order, dtype=np.int64)
         fn = repair_regret if regret else repair_greedy
+        stops = (
+            pr.loc,
+            pr.early,
+            pr.late,
+            pr.svc,
+            pr.dq,
+            pr.dw,
+            pr.kind,
+            pr.partner,
+            pr.maxride,
+            pr.ride_from,
+        )
+        fleet = (pr.v_cap, pr.v_cap_w, pr.v_load0, pr.v_load0_w, pr.v_max_duration)
+        scratch = (self._pos, self._bt, self._wt, self._work)
         n_left = fn(
-            sol.routes, sol.lens, sol.costs, pending, self._pos, pr.loc, pr.early, pr.late,
-            pr.svc, pr.dq, pr.dw, pr.kind, pr.partner, pr.maxride, pr.ride_from, pr.v_cap,
-            pr.v_cap_w, pr.v_load0, pr.v_load0_w, pr.v_max_duration, pr.tt, pr.cost,
-            self._bt, self._wt, self._work, MAX_CHECKS, self._left,
+            sol.routes, sol.lens, sol.costs, pending, stops, fleet, pr.tt, pr.cost, scratch,
+            MAX_CHECKS, self._left,
         )  # fmt: skip
         sol.unassigned = [int(x) for x in self._left[:n_left]]
 
