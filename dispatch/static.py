@@ -5,8 +5,9 @@ through :func:`dispatch.kernels.best_insertion`, the same feasibility and insert
 live engine uses; every route kept therefore passes the checks of a live plan. Destroy
 operators: random, worst (largest saving) and related (Shaw: close in space and time)
 removal; repair: greedy cheapest insertion in random order, or regret-2 insertion.
-Acceptance is simulated annealing on a time-based temperature schedule; operator weights
-adapt to their recent success. Deterministic for a seed and an iteration budget (a time
+Acceptance is simulated annealing on a time-based temperature schedule, with a return to the
+best solution after ``RESTART_AFTER`` iterations without a new best; operator weights adapt
+to their recent success. Deterministic for a seed and an iteration budget (a time
 limit stops it at a machine-dependent iteration).
 """
 
@@ -25,6 +26,7 @@ from dispatch.repair import removal_savings, remove_stops, repair_greedy, repair
 
 UNASSIGNED_PENALTY = 10_000.0
 MAX_CHECKS = 1_000_000_000  # offline: try every candidate, cheapest first
+RESTART_AFTER = 2000  # iterations without a new best before the search returns to the best
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +219,7 @@ class Search:
         n = len(self.requests)
         t0 = best.cost / max(n, 1)  # at the start, a move worse by cost/n passes with p = 1/e
         iterations = 0
+        since_best = 0
         while True:
             elapsed = time.perf_counter() - started
             if elapsed >= time_limit_s or (
@@ -236,13 +239,17 @@ class Search:
             repair[ri](candidate)
             delta = candidate.objective - current.objective
             score = 0.0
+            since_best += 1
             if candidate.objective < best.objective - 1e-9:
                 best = candidate.copy()
                 score = 3.0
+                since_best = 0
             if delta < -1e-9:
                 current, score = candidate, max(score, 2.0)
             elif self.rng.random() < math.exp(-delta / temperature):
                 current, score = candidate, max(score, 0.5)
+            if since_best >= RESTART_AFTER:  # wandered too long: go back to the best
+                current, since_best = best.copy(), 0
             w_destroy[di] = 0.9 * w_destroy[di] + 0.1 * (score + 0.2)
             w_repair[ri] = 0.9 * w_repair[ri] + 0.1 * (score + 0.2)
         routes = [best.route(v) for v in range(best.routes.shape[0])]
