@@ -93,6 +93,33 @@ def removal_savings(
 
 
 @jit
+def _best_in_route(
+    routes: Ints,
+    lens: Ints,
+    v: int,
+    p: int,
+    stops: StopArrays,
+    fleet: FleetArrays,
+    tt: Floats,
+    cost: Floats,
+    scratch: Scratch,
+    limit: float,
+    max_checks: int,
+) -> tuple[float, int, int]:
+    """``best_insertion`` of request p (and its drop-off) into route v: (extra, a, b)."""
+    loc, early, late, svc, dq, dw, kind, partner, maxride, ride_from = stops
+    v_cap, v_cap_w, v_load0, v_load0_w, v_max_duration = fleet
+    pos, bt, wt, work = scratch
+    m = lens[v]
+    extra, a, b, _ = best_insertion(
+        routes[v, :m], m, p, partner[p], pos, loc, early, late, svc, dq, dw, kind, partner,
+        maxride, ride_from, v_cap[v], v_cap_w[v], v_load0[v], v_load0_w[v], v_max_duration[v],
+        tt, cost, bt, wt, work, limit, 0, max_checks,
+    )  # fmt: skip
+    return extra, a, b
+
+
+@jit
 def repair_greedy(
     routes: Ints,
     lens: Ints,
@@ -109,21 +136,16 @@ def repair_greedy(
     """Insert the pending pickups in the given order, each at its cheapest place overall.
 
     Returns how many could not be placed (their pickups are written to ``left``)."""
-    loc, early, late, svc, dq, dw, kind, partner, maxride, ride_from = stops
-    v_cap, v_cap_w, v_load0, v_load0_w, v_max_duration = fleet
-    pos, bt, wt, work = scratch
+    partner = stops[7]
     n_left = 0
     for r in range(pending.shape[0]):
         p = pending[r]
         d = partner[p]
         best, bv, ba, bb = INF, -1, -1, -1
         for v in range(routes.shape[0]):
-            m = lens[v]
-            extra, a, b, _ = best_insertion(
-                routes[v, :m], m, p, d, pos, loc, early, late, svc, dq, dw, kind, partner,
-                maxride, ride_from, v_cap[v], v_cap_w[v], v_load0[v], v_load0_w[v],
-                v_max_duration[v], tt, cost, bt, wt, work, best, 0, max_checks,
-            )  # fmt: skip
+            extra, a, b = _best_in_route(
+                routes, lens, v, p, stops, fleet, tt, cost, scratch, best, max_checks
+            )
             if a >= 0 and extra < best:
                 best, bv, ba, bb = extra, v, a, b
         if bv < 0:
@@ -150,9 +172,7 @@ def repair_regret(
     left: Ints,
 ) -> int:
     """Regret-2 insertion: place first the request that loses most if its best route fills."""
-    loc, early, late, svc, dq, dw, kind, partner, maxride, ride_from = stops
-    v_cap, v_cap_w, v_load0, v_load0_w, v_max_duration = fleet
-    pos, bt, wt, work = scratch
+    partner = stops[7]
     n_r = pending.shape[0]
     n_v = routes.shape[0]
     tab_c = np.full((n_r, n_v), INF)
@@ -161,12 +181,9 @@ def repair_regret(
     alive = np.ones(n_r, dtype=np.bool_)
     for r in range(n_r):
         for v in range(n_v):
-            m = lens[v]
-            extra, a, b, _ = best_insertion(
-                routes[v, :m], m, pending[r], partner[pending[r]], pos, loc, early, late, svc,
-                dq, dw, kind, partner, maxride, ride_from, v_cap[v], v_cap_w[v], v_load0[v],
-                v_load0_w[v], v_max_duration[v], tt, cost, bt, wt, work, INF, 0, max_checks,
-            )  # fmt: skip
+            extra, a, b = _best_in_route(
+                routes, lens, v, pending[r], stops, fleet, tt, cost, scratch, INF, max_checks
+            )
             if a >= 0:
                 tab_c[r, v], tab_a[r, v], tab_b[r, v] = extra, a, b
     for _ in range(n_r):
@@ -194,16 +211,12 @@ def repair_regret(
             routes, lens, choice_v, tab_a[choice, choice_v], tab_b[choice, choice_v], p, partner[p]
         )
         costs[choice_v] += best_cost
-        m = lens[choice_v]
         for r in range(n_r):
             if not alive[r]:
                 continue
-            extra, a, b, _ = best_insertion(
-                routes[choice_v, :m], m, pending[r], partner[pending[r]], pos, loc, early, late,
-                svc, dq, dw, kind, partner, maxride, ride_from, v_cap[choice_v],
-                v_cap_w[choice_v], v_load0[choice_v], v_load0_w[choice_v],
-                v_max_duration[choice_v], tt, cost, bt, wt, work, INF, 0, max_checks,
-            )  # fmt: skip
+            extra, a, b = _best_in_route(
+                routes, lens, choice_v, pending[r], stops, fleet, tt, cost, scratch, INF, max_checks
+            )
             tab_c[r, choice_v] = extra if a >= 0 else INF
             tab_a[r, choice_v], tab_b[r, choice_v] = a, b
     n_left = 0
