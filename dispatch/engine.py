@@ -267,6 +267,24 @@ class Dispatcher:
         self._vehicle_at(b.vehicle_id, b.request.origin, now_s)
         return b
 
+    def take_break(self, vehicle_id: str, break_id: str, now_s: int) -> Break:
+        """The driver starts this planned break now; the vehicle is free again after it.
+
+        The break must be the next stop of the plan (the vehicle is at its place).
+        """
+        plan = self.plans[self._vehicle(vehicle_id).spec.id]
+        if not plan or plan[0] != (break_id, StopKind.BREAK):
+            raise InvalidTransition(
+                "この休憩は今の予定の最初ではありません。次の停車地の予定を確認してください。",
+                "This break is not the next stop of the plan. Check the next stop.",
+                vehicle=vehicle_id,
+                break_id=break_id,
+            )
+        _, brk = self.breaks[break_id]
+        plan.pop(0)
+        self._vehicle_at(vehicle_id, brk.place, now_s + brk.duration_s)
+        return brk
+
     def _at_stop(self, booking_id: str, status: BookingStatus, kind: StopKind) -> Booking:
         """The booking, if it has this status and its stop is the vehicle's current stop."""
         b = self._booking(booking_id)
@@ -369,6 +387,13 @@ class Dispatcher:
                 "There is no service at that time. Choose a time within the operating hours.",
                 time_s=wish,
             )
+
+    def search_window(self, request: TripRequest, now_s: int) -> tuple[int, int, int, int]:
+        """(pickup earliest, pickup latest, drop-off latest, max ride) a quote now searches in.
+
+        Whole seconds. The planner simulation gives an offline solver these same windows.
+        """
+        return self._windows(request, now_s)
 
     # -- internals: the search -----------------------------------------------------------
 
