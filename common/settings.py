@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     """Where downloaded and derived files, and the embedded SQLite database, live."""
     embedded: bool = False
     """Run without servers: SQLite file in ``cache_dir`` and an in-process Redis stand-in."""
+    redis_prefix: str = "drt:"
+    """Every Redis key of the service starts with this (several deployments can share a server)."""
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,80 @@
+"""Errors of the booking service; each renders as ``{"error": {code, message_ja, message_en}}``."""
+
+from __future__ import annotations
+
+from common.errors import DrtError
+
+
+class InvalidInput(DrtError):
+    code = "invalid_input"
+    http_status = 422
+
+
+class NotAuthenticated(DrtError):
+    code = "not_authenticated"
+    http_status = 401
+
+
+class Forbidden(DrtError):
+    code = "forbidden"
+    http_status = 403
+
+
+class NotFound(DrtError):
+    code = "not_found"
+    http_status = 404
+
+
+class IdempotencyKeyRequired(DrtError):
+    code = "idempotency_key_required"
+    http_status = 400
+
+
+class IdempotencyKeyReused(DrtError):
+    code = "idempotency_key_reused"
+    http_status = 422
+
+
+class NoServiceThatDay(DrtError):
+    code = "no_service_that_day"
+    http_status = 422
+
+
+class TooFarAhead(DrtError):
+    code = "too_far_ahead"
+    http_status = 422
+
+
+class TimeInPast(DrtError):
+    code = "time_in_past"
+    http_status = 422
+
+
+class CancelTooLate(DrtError):
+    code = "cancel_too_late"
+    http_status = 409
+
+
+class BookingSuspended(DrtError):
+    code = "booking_suspended"
+    http_status = 403
+
+
+class QuoteUsed(DrtError):
+    code = "quote_already_used"
+    http_status = 409
+
+
+class ServiceBusy(DrtError):
+    code = "service_busy"
+    http_status = 503
+
+
+class UnknownMeetingPoint(DrtError):
+    code = "unknown_meeting_point"
+    http_status = 422
+
+
+class ResidentNotRegistered(DrtError):
+    code = "resident_not_registered"
+    http_status = 404

@@ -1,0 +1,80 @@
+"""What the service knows of its area, loaded once per process: places, travel times, rules.
+
+The dispatcher works on place numbers (rows of one travel-time matrix); the API speaks
+meeting point ids (``KUR-001``). :class:`World` translates between the two and creates
+dispatchers that are identical in every process, which the single-writer log relies on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from booking.config import BookingConfig, load_booking_config
+from dispatch.engine import Dispatcher
+from dispatch.params import ServiceParams, load_params
+from routing import load_router
+from routing.config import AreaConfig
+from routing.places import PlaceMatrix
+from routing.router import Router
+from routing.stops import MeetingPoint, MeetingPointSet, UnknownStop, load_stops, stop_nodes
+
+NEARBY_WALK_M = 600  # alternatives may suggest a meeting point this far (by road) away
+
+
+@dataclass
+class World:
+    area: AreaConfig
+    key: str  # the area's name in the dispatch log and Redis keys
+    config: BookingConfig
+    params: ServiceParams
+    stops: MeetingPointSet
+    places: PlaceMatrix
+    router: Router
+    stop_places: list[int]  # the place of every meeting point, in file order
+
+    @classmethod
+    def load(cls, area: AreaConfig, cache_dir: Path) -> World:
+        router, _ = load_router(area, cache_dir)
+        return cls.build(area, router)
+
+    @classmethod
+    def build(cls, area: AreaConfig, router: Router) -> World:
+        stops = load_stops(area.meeting_points)
+        base = area.source.parent
+        config = load_booking_config(base / "booking.toml")
+        params = load_params(base / "service.toml")
+        nodes = stop_nodes(router, stops)
+        places = PlaceMatrix(router, nodes)
+        stop_places = [places.index(n) for n in nodes]
+        world = cls(area, area.name_en.lower(), config, params, stops, places, router, stop_places)
+        for v in config.vehicles:
+            world.place_of(v.depot)  # a depot that is not a meeting point fails at start-up
+        return world
+
+    def place_of(self, stop_id: str) -> int:
+        point = self.stops.get(stop_id)  # raises UnknownStop
+        return self.stop_places[self.stops.points.index(point)]
+
+    def stop_at(self, place: int) -> MeetingPoint:
+        """The (first) meeting point at a place."""
+        for i, p in enumerate(self.stop_places):
+            if p == place:
+                return self.stops.points[i]
+        raise UnknownStop(
+            f"場所 {place} は乗降ポイントではありません",
+            f"Place {place} is not a meeting point",
+            place=place,
+        )
+
+    def nearby(self, place: int) -> list[int]:
+        """Other meeting points within a short walk (by road), nearest first."""
+        cand = np.array(sorted(set(self.stop_places) - {place}), dtype=np.int64)
+        dist = self.places.distance_m[place, cand]
+        order = np.argsort(dist, kind="stable")
+        return [int(cand[i]) for i in order if dist[i] <= NEARBY_WALK_M]
+
+    def new_dispatcher(self) -> Dispatcher:
+        return Dispatcher(self.params, self.places.duration_s, self.nearby)
