@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,8 +31,14 @@ from routing.config import load_area
 Clock = Callable[[], int]
 
 
-def wall_clock() -> int:
-    return int(time.time())
+@dataclass(frozen=True)
+class ShiftedClock:
+    """Wall time in whole seconds, shifted by ``offset_s`` (0 in production)."""
+
+    offset_s: int = 0
+
+    def __call__(self) -> int:
+        return int(time.time()) + self.offset_s
 
 
 def error_body(code: str, ja: str, en: str, details: Any = None) -> dict[str, Any]:
@@ -94,7 +101,7 @@ def create_app(
     settings: Settings,
     *,
     world: World | None = None,
-    clock: Clock = wall_clock,
+    clock: Clock | None = None,
     engine: Engine | None = None,
     extra_startup: Callable[[FastAPI], None] | None = None,
 ) -> FastAPI:
@@ -108,9 +115,10 @@ def create_app(
         app.state.sessions = make_sessionmaker(db)
         app.state.redis = client
         app.state.world = loaded
-        app.state.clock = clock
+        ticks = clock or ShiftedClock(settings.clock_offset_s)
+        app.state.clock = ticks
         app.state.host = DispatchHost(
-            loaded, app.state.sessions, client, settings.redis_prefix, clock
+            loaded, app.state.sessions, client, settings.redis_prefix, ticks
         )
         with app.state.host.read():
             pass  # replay the committed log before the first request
@@ -146,3 +154,10 @@ def create_app(
         return {"status": "ok", "area": host.area, "log_seq": host.seq}
 
     return app
+
+
+def from_env() -> FastAPI:
+    """The app with settings from the environment (``uvicorn --factory`` for `drt serve`)."""
+    from common.settings import load_settings
+
+    return create_app(load_settings())

@@ -181,7 +181,8 @@ class DispatchHost:
         self.prefix = prefix
         self.clock = clock
         self.area = world.key
-        self._local = threading.RLock()
+        self._local = threading.RLock()  # guards the replica
+        self._gate = threading.Lock()  # one thread per process competes for the area's lock
         self.dispatcher = world.new_dispatcher()
         self.seq = 0
 
@@ -220,12 +221,17 @@ class DispatchHost:
     @contextmanager
     def write(self) -> Iterator[Step]:
         """One writer turn; commits on success, leaves nothing behind on failure."""
+        busy = ServiceBusy(
+            "ただいま混み合っています。少し待ってからもう一度お試しください。",
+            "The service is busy. Please try again in a moment.",
+        )
+        started = time.monotonic()
+        if not self._gate.acquire(timeout=LOCK_WAIT_S):
+            raise busy
         lock = RedisLock(self.redis, f"{self.prefix}{self.area}:writer")
-        if not lock.acquire():
-            raise ServiceBusy(
-                "ただいま混み合っています。少し待ってからもう一度お試しください。",
-                "The service is busy. Please try again in a moment.",
-            )
+        if not lock.acquire(LOCK_WAIT_S - (time.monotonic() - started)):
+            self._gate.release()
+            raise busy
         try:
             with self._local, self.sessions() as session:
                 self._catch_up(session)
@@ -248,6 +254,7 @@ class DispatchHost:
                 self._commit(session, step)
         finally:
             lock.release()
+            self._gate.release()
 
     def _commit(self, session: Session, step: Step) -> None:
         try:

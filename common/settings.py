@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     """Where downloaded and derived files, and the embedded SQLite database, live."""
     embedded: bool = False
     """Run without servers: SQLite file in ``cache_dir`` and an in-process Redis stand-in."""
+    clock_offset_s: int = 0
+    """Shift the service clock by this many seconds (demos, rehearsals and tests; 0 in production)."""
     redis_prefix: str = "drt:"
     """Every Redis key of the service starts with this (several deployments can share a server)."""
 

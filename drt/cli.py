@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from drt import bench, routing_cli, stops_cli
+from drt import bench, routing_cli, serve_cli, stops_cli
 from drt.context import AppContext
 from drt.output import FORMAT_OPTION, Format, console, handles_errors, print_json, print_table
 
@@ -18,6 +18,9 @@ app = typer.Typer(
 app.add_typer(routing_cli.app, name="routing")
 app.add_typer(stops_cli.app, name="stops")
 app.add_typer(bench.app, name="bench")
+app.add_typer(serve_cli.db_app, name="db")
+app.command()(handles_errors(serve_cli.demo))
+app.command()(handles_errors(serve_cli.serve))
 
 
 @app.callback()
@@ -30,9 +33,9 @@ def main(
     typer_ctx.obj = AppContext.create(area)
 
 
-@app.command()
+@routing_cli.app.command("overview")
 @handles_errors
-def demo(
+def overview(
     typer_ctx: typer.Context,
     out: Path = typer.Option(Path("out"), help="folder for the rendered map"),
     fmt: Format = FORMAT_OPTION,

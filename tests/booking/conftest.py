@@ -42,9 +42,15 @@ class Clock:
 
 
 @pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+def graph_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The road graph cache of this run (built once; worker processes load it)."""
+    return tmp_path_factory.mktemp("graph")
+
+
+@pytest.fixture(scope="session")
+def world(graph_dir: Path) -> World:
     area = load_area(ROOT / "areas" / "kurate" / "area.toml")
-    router, _ = load_router(area, tmp_path_factory.mktemp("graph"))
+    router, _ = load_router(area, graph_dir)
     return World.build(area, router)
 
 

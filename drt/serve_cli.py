@@ -1,0 +1,121 @@
+"""`drt demo`, `drt serve` and `drt db ...`: run the booking service."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import typer
+import uvicorn
+from fastapi import FastAPI
+
+from common.db import make_engine, make_sessionmaker
+from common.settings import Settings
+from drt.context import AppContext
+from drt.output import console, handles_errors
+
+db_app = typer.Typer(help="データベース / database schema", no_args_is_help=True)
+
+
+def prepare_database(settings: Settings) -> None:
+    from booking.migrate import upgrade
+
+    engine = make_engine(settings.effective_database_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+@db_app.command("upgrade")
+@handles_errors
+def db_upgrade(typer_ctx: typer.Context) -> None:
+    """Apply the database migrations (safe to run again)."""
+    ctx: AppContext = typer_ctx.obj
+    prepare_database(ctx.settings)
+    console.print("database schema is up to date")
+
+
+@db_app.command("create-staff")
+@handles_errors
+def create_staff(
+    typer_ctx: typer.Context,
+    username: str,
+    role: str = typer.Option("operator", help="operator | admin | channel"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Create an operator, admin or channel (app backend) account."""
+    from booking import seed
+
+    ctx: AppContext = typer_ctx.obj
+    engine = make_engine(ctx.settings.effective_database_url)
+    with make_sessionmaker(engine)() as session:
+        seed.create_staff(session, username, password, role)
+        session.commit()
+    engine.dispose()
+    console.print(f"created {role} {username}")
+
+
+def serve(
+    typer_ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port"),
+    workers: int = typer.Option(2, help="API worker processes"),
+) -> None:
+    """Run the booking service on PostgreSQL and Redis (DRT_DATABASE_URL, DRT_REDIS_URL)."""
+    ctx: AppContext = typer_ctx.obj
+    ctx.router()  # build the road graph cache once, before the workers start
+    prepare_database(ctx.settings)
+    console.print(f"API: http://{host}:{port}/docs")
+    uvicorn.run("booking.app:from_env", factory=True, host=host, port=port, workers=workers)
+
+
+def demo(
+    typer_ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port"),
+    run_for: float = typer.Option(0, help="stop after this many seconds (0: until Ctrl-C)"),
+) -> None:
+    """Everything on the embedded default (SQLite, in-process Redis): no servers to install."""
+    from booking import seed
+    from booking.app import create_app
+    from booking.demo import DemoFleet, demo_clock, describe_clock
+    from booking.world import World
+
+    ctx: AppContext = typer_ctx.obj
+    settings = ctx.settings.model_copy(update={"embedded": True})
+    router, _ = ctx.router()
+    world = World.build(ctx.area, router)
+    prepare_database(settings)
+    engine = make_engine(settings.effective_database_url)
+    with make_sessionmaker(engine)() as session:
+        seed.seed_demo(session)
+        session.commit()
+    engine.dispose()
+    clock = demo_clock(world.config.calendar)
+    fleet: list[DemoFleet] = []
+
+    def start_fleet(app: FastAPI) -> None:
+        f = DemoFleet(app.state.host)
+        f.start()
+        fleet.append(f)
+
+    app = create_app(settings, world=world, clock=clock, extra_startup=start_fleet)
+    base = f"http://{host}:{port}"
+    console.print(f"[bold]{ctx.area.name} のりあいバス デモ / Kurate DRT demo[/bold]")
+    console.print(describe_clock(clock, world.config.calendar.time_zone))
+    console.print(f"API docs (OpenAPI):       {base}/docs")
+    console.print(f"OpenAPI JSON:             {base}/openapi.json")
+    console.print(
+        f"operator login:           POST {base}/v1/auth/token  "
+        f"username={seed.DEMO_OPERATOR[0]} password={seed.DEMO_OPERATOR[1]}"
+    )
+    console.print(f"database (SQLite):        {Path(settings.embedded_database_url[10:])}")
+    console.print("Map data © OpenStreetMap contributors, ODbL 1.0")
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    if run_for > 0:
+        threading.Timer(run_for, lambda: setattr(server, "should_exit", True)).start()
+    server.run()
+    for f in fleet:
+        f.stop.set()
