@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv with the `drt` command in it
 
-demo: $(STAMP)  ## the main job: build Kurate's road graph, print stats, render the map
+demo: $(STAMP)  ## the main job: the booking service on the embedded default (Ctrl-C stops it)
 	$(BIN)/drt demo
 
 test: $(STAMP)  ## lint, type-check and run the whole test suite

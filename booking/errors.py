@@ -78,3 +78,8 @@ class UnknownMeetingPoint(DrtError):
 class ResidentNotRegistered(DrtError):
     code = "resident_not_registered"
     http_status = 404
+
+
+class NoMeetingPointNear(DrtError):
+    code = "no_meeting_point_near"
+    http_status = 422

@@ -88,8 +88,10 @@ class LinkCode(BaseModel):
 
 
 class QuoteCreate(Strict):
-    origin: str = Field(description="meeting point id, e.g. KUR-001")
-    destination: str
+    origin: str = Field(
+        max_length=60, description='meeting point id (KUR-001), or "lat,lon" for the nearest one'
+    )
+    destination: str = Field(max_length=60)
     mode: TripMode = "asap"
     time: datetime | None = Field(None, description="with a time zone; required unless asap")
     passengers: Passengers

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -25,6 +26,7 @@ from booking.errors import (
     Forbidden,
     IdempotencyKeyReused,
     InvalidInput,
+    NoMeetingPointNear,
     NoServiceThatDay,
     NotAuthenticated,
     NotFound,
@@ -51,6 +53,7 @@ from dispatch.model import (
 )
 from routing.stops import UnknownStop
 
+LATLON = re.compile(r"^\s*-?\d+(\.\d+)?\s*,\s*-?\d+(\.\d+)?\s*$")
 STAFF_TOKEN_TTL = timedelta(hours=12)
 RESIDENT_TOKEN_TTL = timedelta(days=180)
 LINK_CODE_TTL = timedelta(hours=24)
@@ -312,6 +315,17 @@ def no_shows(session: Session, world: World, resident_id: str) -> int:
 
 
 def _place(world: World, stop_id: str, field: str) -> int:
+    """A meeting point id, or "lat,lon" for the meeting point nearest that point."""
+    if LATLON.match(stop_id):
+        lat, lon = (float(x) for x in stop_id.split(","))
+        near = world.nearest_stops(lat, lon, 1)  # raises outside_service_area
+        if not near:
+            raise NoMeetingPointNear(
+                "近くに乗降ポイントがありません。乗降ポイントを一覧から選んでください。",
+                "No meeting point is near that location. Choose one from the list.",
+                field=field,
+            )
+        return world.place_of(near[0][0].id)
     try:
         return world.place_of(stop_id)
     except UnknownStop:

@@ -22,6 +22,7 @@ from routing.router import Router
 from routing.stops import MeetingPoint, MeetingPointSet, UnknownStop, load_stops, stop_nodes
 
 NEARBY_WALK_M = 600  # alternatives may suggest a meeting point this far (by road) away
+NEAREST_MAX_M = 800  # a rider's location is served by meeting points this close (straight line)
 
 
 @dataclass
@@ -75,6 +76,22 @@ class World:
         dist = self.places.distance_m[place, cand]
         order = np.argsort(dist, kind="stable")
         return [int(cand[i]) for i in order if dist[i] <= NEARBY_WALK_M]
+
+    def nearest_stops(self, lat: float, lon: float, k: int = 3) -> list[tuple[MeetingPoint, int]]:
+        """Meeting points nearest a point in the area, with straight-line metres, nearest first.
+
+        Raises the router's OutsideServiceArea / TooFarFromRoad for a point the service
+        cannot reach; returns only points within ``NEAREST_MAX_M``.
+        """
+        self.router.snap(lat, lon)
+        pts = self.stops.points
+        lat_r = np.radians(np.array([p.lat for p in pts]))
+        dlat = lat_r - np.radians(lat)
+        dlon = np.radians(np.array([p.lon for p in pts]) - lon)
+        h = np.sin(dlat / 2) ** 2 + np.cos(np.radians(lat)) * np.cos(lat_r) * np.sin(dlon / 2) ** 2
+        dist_m = 2 * 6_371_000 * np.arcsin(np.sqrt(h))
+        order = np.argsort(dist_m, kind="stable")[:k]
+        return [(pts[i], int(dist_m[i])) for i in order if dist_m[i] <= NEAREST_MAX_M]
 
     def new_dispatcher(self) -> Dispatcher:
         return Dispatcher(self.params, self.places.duration_s, self.nearby)

@@ -113,6 +113,7 @@ def test_expired_offer_cannot_be_confirmed_and_frees_its_seat(svc: Svc) -> None:
     ("body", "code"),
     [
         ({"origin": "KUR-999"}, "unknown_meeting_point"),
+        ({"origin": "33.60,130.40"}, "outside_service_area"),  # Fukuoka city, not Kurate
         ({"destination": "KUR-010"}, "request_invalid"),
         ({"passengers": {}}, "invalid_input"),
         ({"passengers": {"adult": 9}}, "too_many_passengers"),
@@ -253,3 +254,35 @@ def test_resident_cancel_cutoff(svc: Svc) -> None:
     )
     assert ok.status_code == 200
     assert ok.json()["status"] == "cancelled"
+
+
+def test_a_location_is_served_by_the_nearest_meeting_point(svc: Svc) -> None:
+    _, token = svc.register()
+    p = svc.world.stops.get("KUR-010")
+    q = quote(svc, token, origin=f"{p.lat + 0.0005},{p.lon}")  # about 55 m north of it
+    assert q["offer"]["origin"]["id"] == "KUR-010"
+
+
+def test_no_shows_suspend_self_service_booking_but_not_the_operator(svc: Svc) -> None:
+    rid, token = svc.register()
+    with svc.db.sessionmaker()() as s:  # three no-shows on record
+        for i in range(svc.world.config.policy.no_show_limit):
+            b = book_row(svc, token, f"ns{i}")
+            row = s.get(m.Booking, b)
+            assert row is not None
+            row.status = "no_show"
+        s.commit()
+    r = svc.client.post("/v1/quotes", json=TRIP, headers=svc.auth(token))
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "booking_suspended"
+    assert svc.world.config.operator_phone in r.json()["error"]["message_ja"]
+    by_phone = svc.client.post(
+        "/v1/operator/quotes",
+        json={**TRIP, "resident_id": rid},
+        headers=svc.auth(svc.operator_token),
+    )
+    assert by_phone.status_code == 200
+
+
+def book_row(svc: Svc, token: str, key: str) -> str:
+    return str(book(svc, token, quote(svc, token)["offer"]["quote_id"], key=key)["id"])
