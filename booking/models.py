@@ -121,6 +121,8 @@ class Booking(_Trip, Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     cancelled_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    payment_method: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    fare_paid_yen: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class IdempotencyKey(Base):

@@ -1,1 +1,1 @@
-"""Driver tablet API: shifts, GPS, manifests and stop events."""
+"""The vehicle and driver side: tablets, shifts, GPS, manifests and stop events."""

@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 from booking import models  # noqa: F401  (registers the tables)
 from booking.migrate import upgrade
 from common.db import Base
+from driver_app_api import models as driver_models  # noqa: F401
 from tests.harness import IsolatedDatabase
 
 pytestmark = pytest.mark.services
