@@ -26,6 +26,8 @@ from common.db import make_engine, make_sessionmaker
 from common.errors import DrtError
 from common.redis import make_redis
 from common.settings import Settings
+from driver_app_api.endpoints import page as driver_page
+from driver_app_api.endpoints import router as driver_router
 from routing.config import load_area
 
 Clock = Callable[[], int]
@@ -143,6 +145,8 @@ def create_app(
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(driver_router)
+    app.include_router(driver_page)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -96,6 +96,7 @@ class Policy:
     cancel_cutoff_s: int = 1800
     no_show_limit: int = 3
     no_show_window_days: int = 90
+    no_show_wait_s: int = 180  # a driver may record a no-show after waiting this long at the stop
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from booking.config import ServiceCalendar
 from booking.dispatch_host import DispatchHost
 from common.errors import DrtError
 from dispatch.model import StopKind
+from driver_app_api.models import DriverSession
 
 RIDER_EVERY_S = 90  # demo residents ask for a ride about this often (demo-clock seconds)
 
@@ -68,8 +69,12 @@ class DemoFleet:
     def tick(self) -> None:
         now = self.host.clock()
         due: list[tuple[str, StopKind]] = []
+        with self.host.sessions() as session:  # a van a person drives from the tablet is theirs
+            driven = set(session.scalars(
+                select(DriverSession.shift_vehicle_id).where(DriverSession.ended_at.is_(None))
+            ))  # fmt: skip
         with self.host.read() as d:
-            for vid in sorted(d.vehicles):
+            for vid in sorted(set(d.vehicles) - driven):
                 plan = d.plan(vid) if d.plans[vid] else []
                 for ps in plan[:1]:
                     if ps.kind in (StopKind.PICKUP, StopKind.DROPOFF) and 0 <= ps.planned_s <= now:

@@ -103,8 +103,25 @@ def request_from(p: dict[str, Any]) -> TripRequest:
     )
 
 
-def apply(d: Dispatcher, op: str, p: dict[str, Any], now_s: int) -> Any:
-    """Make one logged call on a dispatcher; the single place that maps log entries to calls."""
+def place_at(d: Dispatcher, world: World, node: int) -> int:
+    """The dispatcher place of a road node (a GPS position), growing the matrix if it is new."""
+    place = world.places.index(node)
+    if d.n_places != world.places.duration_s.shape[0]:
+        d.set_travel(world.places.duration_s)
+    return place
+
+
+def apply(d: Dispatcher, world: World, op: str, p: dict[str, Any], now_s: int) -> Any:
+    """Make one logged call on a dispatcher; the single place that maps log entries to calls.
+
+    Vehicle positions are logged as road nodes, not place numbers: each process numbers the
+    places it adds itself, and the travel times between nodes are the same everywhere.
+    """
+    if op == "vehicle_at":
+        place = place_at(d, world, p["node"])
+        return d.update_vehicle(p["vehicle"], place, p["available_s"], now_s, locked=p["locked"])
+    if op == "start_shift":
+        return d.start_shift(p["vehicle"], place_at(d, world, p["node"]), now_s)
     if op == "vehicle_day":
         spec = VehicleSpec(p["id"], p["seats"], p["wheelchairs"], p["depot"], p["start"], p["end"])
         d.add_vehicle(spec)
@@ -140,6 +157,7 @@ class Step:
     session: Session
     now_s: int
     dispatcher: Dispatcher
+    world: World
     area: str
     seq: int
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -148,7 +166,7 @@ class Step:
 
     def do(self, op: str, **payload: Any) -> Any:
         """Call the dispatcher; log the call only if it succeeded."""
-        result = apply(self.dispatcher, op, payload, self.now_s)
+        result = apply(self.dispatcher, self.world, op, payload, self.now_s)
         self.seq += 1
         self.session.add(
             DispatchLogEntry(
@@ -199,7 +217,7 @@ class DispatchHost:
         for row in rows:
             if row.seq != self.seq + 1:
                 raise RuntimeError(f"dispatch log gap: {self.seq} then {row.seq}")
-            apply(self.dispatcher, row.op, row.payload, row.now_s)  # logged calls succeeded
+            apply(self.dispatcher, self.world, row.op, row.payload, row.now_s)  # they succeeded
             self.seq = row.seq
 
     def _rebuild(self) -> None:
@@ -235,7 +253,7 @@ class DispatchHost:
         try:
             with self._local, self.sessions() as session:
                 self._catch_up(session)
-                step = Step(session, self.clock(), self.dispatcher, self.area, self.seq)
+                step = Step(session, self.clock(), self.dispatcher, self.world, self.area, self.seq)
                 self._housekeeping(step)
                 step.in_body = True
                 try:

@@ -11,6 +11,8 @@ from booking.service import Actor, new_id, register_resident
 from common.auth import hash_password
 
 DEMO_OPERATOR = ("operator", "kurate-demo")  # printed by `drt demo`; never used by `drt serve`
+DEMO_TABLET = "kurate-demo-tablet-van-1"  # device token of van-1's tablet in the demo
+DEMO_DRIVER = ("1001", "1234", "遠賀 進")  # driver number, PIN, name
 DEMO_RESIDENTS = [
     ResidentCreate(name="鞍手 花子", kana="クラテ ハナコ", phone="090-1111-2222",
                    address="鞍手町大字中山 1-1", birth_year=1948, consent=True),
@@ -44,6 +46,13 @@ def seed_demo(session: Session) -> list[m.Resident]:
     admin = create_staff(session, "admin", "kurate-admin", "admin", "管理者")
     create_staff(session, *DEMO_OPERATOR, "operator", "受付 オペレーター")
     actor = Actor("staff", admin.id, "admin")
+    from common.auth import hash_token
+    from driver_app_api.models import Device
+    from driver_app_api.service import create_device, create_driver
+
+    if session.scalar(select(Device).where(Device.token_hash == hash_token(DEMO_TABLET))) is None:
+        create_device(session, "van-1", DEMO_TABLET)
+    create_driver(session, DEMO_DRIVER[0], DEMO_DRIVER[2], DEMO_DRIVER[1])
     residents = []
     for body in DEMO_RESIDENTS:
         found = session.scalar(select(m.Resident).where(m.Resident.phone == body.phone))

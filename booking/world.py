@@ -7,8 +7,9 @@ dispatchers that are identical in every process, which the single-writer log rel
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,7 @@ class World:
     places: PlaceMatrix
     router: Router
     stop_places: list[int]  # the place of every meeting point, in file order
+    _road_lines: dict[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, area: AreaConfig, cache_dir: Path) -> World:
@@ -92,6 +94,29 @@ class World:
         dist_m = 2 * 6_371_000 * np.arcsin(np.sqrt(h))
         order = np.argsort(dist_m, kind="stable")[:k]
         return [(pts[i], int(dist_m[i])) for i in order if dist_m[i] <= NEAREST_MAX_M]
+
+    def road_lines(self) -> dict[str, Any]:
+        """Every road once (both directions as one) as [lat, lon, lat, lon, ...] lists, for
+        drawing maps from our own data; ODbL attribution included. Cached."""
+        if self._road_lines is None:
+            g = self.router.graph
+            seen: set[tuple[int, int]] = set()
+            lines = []
+            for e in range(g.n_edges):
+                u, v = int(g.edge_u[e]), int(g.edge_v[e])
+                if (v, u) in seen:
+                    continue
+                seen.add((u, v))
+                lo, hi = int(g.geom_ptr[e]), int(g.geom_ptr[e + 1])
+                coords = np.column_stack((g.geom_lat[lo:hi], g.geom_lon[lo:hi])).round(5)
+                lines.append(coords.ravel().tolist())
+            south, west, north, east = (float(x) for x in g.bbox())
+            self._road_lines = {
+                "bbox": [south, west, north, east],
+                "lines": lines,
+                "attribution": "© OpenStreetMap contributors (ODbL)",
+            }
+        return self._road_lines
 
     def new_dispatcher(self) -> Dispatcher:
         return Dispatcher(self.params, self.places.duration_s, self.nearby)

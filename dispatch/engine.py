@@ -81,6 +81,22 @@ class Vehicle:
 Entry = tuple[str, StopKind]  # (booking id or break id, kind)
 
 
+@dataclass(slots=True, eq=False)
+class _Block:
+    """The stops of one vehicle's plan as arrays, in plan order (partners as block indices).
+
+    Cached per vehicle and reused while the plan's entries are unchanged; ``_repair``, the
+    one place that changes the windows of bookings already planned, drops the cache.
+    """
+
+    entries: list[Entry]
+    rows: Floats  # (n, 8): loc, early, late, svc, dq, dw, kind, maxride
+    partner: Ints  # block index of the other stop of the request, or -1
+    ride_from: Floats
+    load0: int
+    load0_w: int
+
+
 class Dispatcher:
     """Fleet, bookings and plans; every method takes the current time explicitly."""
 
@@ -96,6 +112,7 @@ class Dispatcher:
         self.plans: dict[str, list[Entry]] = {}
         self.breaks: dict[str, tuple[str, Break]] = {}
         self._nearby = nearby or (lambda _place: [])
+        self._blocks: dict[str, _Block] = {}
         self._counter = 0
         self.set_travel(travel_s)
 
@@ -109,6 +126,11 @@ class Dispatcher:
         self._tt = tt
         moving = ~np.eye(tt.shape[0], dtype=bool)
         self._tt_eff: Floats = (tt + self.params.stop_overhead_s * moving).astype(np.float64)
+
+    @property
+    def n_places(self) -> int:
+        """How many places the travel-time matrix covers."""
+        return int(self._tt.shape[0])
 
     def add_vehicle(self, spec: VehicleSpec) -> None:
         self._check_place(spec.depot)
@@ -502,107 +524,78 @@ class Dispatcher:
     ) -> tuple[Problem, dict[Entry, int], tuple[int, int]]:
         """Arrays for these vehicles' plans (and one new request, last two stops).
 
-        A vehicle leaves its place no earlier than when it is free and no earlier than now.
+        Stops are numbered vehicle by vehicle (START, END, then the plan in order), then the
+        new request. A vehicle leaves its place no earlier than when it is free and no
+        earlier than now.
         """
         p = self.params
-        loc: list[int] = []
-        early: list[float] = []
-        late: list[float] = []
-        svc: list[float] = []
-        dq: list[int] = []
-        dw: list[int] = []
-        kind: list[int] = []
-        partner: list[int] = []
-        maxride: list[float] = []
-        ride_from: list[float] = []
-
-        def add(
-            place: int, e: float, lt: float, s: float, q: int, w: int, k: int, ride: float = INF
-        ) -> int:
-            loc.append(place)
-            early.append(e)
-            late.append(lt)
-            svc.append(s)
-            dq.append(q)
-            dw.append(w)
-            kind.append(k)
-            partner.append(-1)
-            maxride.append(ride)
-            ride_from.append(0.0)
-            return len(loc) - 1
-
+        blocks = [self._block(vid) for vid in vehicle_ids]
+        n = sum(2 + len(blk.entries) for blk in blocks) + (2 if extra is not None else 0)
+        rows = np.zeros((n, 8))
+        rows[:, 7] = INF
+        partner = np.full(n, -1, dtype=np.int64)
+        ride_from = np.zeros(n)
         stop_of: dict[Entry, int] = {}
-        starts, ends, caps, caps_w, load0, load0_w = [], [], [], [], [], []
-        for vid in vehicle_ids:
+        ends: list[int] = []
+        caps, caps_w, load0, load0_w = [], [], [], []
+        head: list[tuple[float, float, float, float, float, float, float, float]] = []
+        off = 0
+        for vid, blk in zip(vehicle_ids, blocks, strict=True):
             v = self.vehicles[vid]
             spec = v.spec
             leave = max(v.available_s, now_s)
-            starts.append(add(v.place, leave, spec.shift_end_s, 0, 0, 0, START))
-            ends.append(add(spec.depot, 0, spec.shift_end_s, 0, 0, 0, END))
+            head.append((v.place, leave, spec.shift_end_s, 0, 0, 0, START, INF))
+            head.append((spec.depot, 0, spec.shift_end_s, 0, 0, 0, END, INF))
+            ends.append(off + 1)
+            first, count = off + 2, len(blk.entries)
+            if count:
+                rows[first : first + count] = blk.rows
+                partner[first : first + count] = np.where(blk.partner >= 0, blk.partner + first, -1)
+                ride_from[first : first + count] = blk.ride_from
+                stop_of.update(zip(blk.entries, range(first, first + count), strict=True))
             caps.append(spec.seats)
             caps_w.append(spec.wheelchairs)
-            seats_on = wheel_on = 0
-            for ident, k in self.plans[vid]:
-                if k == StopKind.BREAK:
-                    _, brk = self.breaks[ident]
-                    stop_of[(ident, k)] = add(
-                        brk.place, brk.earliest_s, brk.latest_s, brk.duration_s, 0, 0, BREAK_KIND
-                    )
-                    continue
-                b = self.bookings[ident]
-                r = b.request
-                if k == StopKind.PICKUP:
-                    stop_of[(ident, k)] = add(
-                        r.origin, b.pickup_earliest_s, b.pickup_latest_s,
-                        p.dwell_board_s * b.persons, r.seats, r.wheelchairs, PICKUP,
-                    )  # fmt: skip
-                else:
-                    stop_of[(ident, k)] = add(
-                        r.destination, 0, b.promise.dropoff_by_s, p.dwell_alight_s * b.persons,
-                        -r.seats, -r.wheelchairs, DROPOFF, b.promise.max_ride_s,
-                    )  # fmt: skip
-                    if b.status == BookingStatus.ONBOARD:
-                        seats_on += r.seats
-                        wheel_on += r.wheelchairs
-                        ride_from[-1] = float(b.ride_started_s or 0)
-            load0.append(seats_on)
-            load0_w.append(wheel_on)
-            for ident, k in self.plans[vid]:
-                if k == StopKind.PICKUP:
-                    a, z = stop_of[(ident, StopKind.PICKUP)], stop_of[(ident, StopKind.DROPOFF)]
-                    partner[a], partner[z] = z, a
+            load0.append(blk.load0)
+            load0_w.append(blk.load0_w)
+            off = first + count
+        starts = np.array([e - 1 for e in ends], dtype=np.int64)
+        if head:
+            rows[np.column_stack((starts, starts + 1)).ravel()] = np.array(head)
         new = (-1, -1)
         if extra is not None:
             r, (e0, l0, drop_by, ride) = extra
             persons = r.seats + r.wheelchairs
-            a = add(r.origin, e0, l0, p.dwell_board_s * persons, r.seats, r.wheelchairs, PICKUP)
-            z = add(
-                r.destination,
-                0,
-                drop_by,
-                p.dwell_alight_s * persons,
-                -r.seats,
-                -r.wheelchairs,
-                DROPOFF,
-                ride,
+            rows[off] = (
+                r.origin,
+                e0,
+                l0,
+                p.dwell_board_s * persons,
+                r.seats,
+                r.wheelchairs,
+                PICKUP,
+                INF,
             )
-            partner[a], partner[z] = z, a
-            new = (a, z)
+            rows[off + 1] = (
+                r.destination, 0, drop_by, p.dwell_alight_s * persons,
+                -r.seats, -r.wheelchairs, DROPOFF, ride,
+            )  # fmt: skip
+            partner[off], partner[off + 1] = off + 1, off
+            new = (off, off + 1)
         n_v = len(vehicle_ids)
         problem = Problem(
-            loc=np.array(loc, dtype=np.int64),
-            early=np.array(early, dtype=np.float64),
-            late=np.array(late, dtype=np.float64),
-            svc=np.array(svc, dtype=np.float64),
-            dq=np.array(dq, dtype=np.int64),
-            dw=np.array(dw, dtype=np.int64),
-            kind=np.array(kind, dtype=np.int64),
-            partner=np.array(partner, dtype=np.int64),
-            maxride=np.array(maxride, dtype=np.float64),
-            ride_from=np.array(ride_from, dtype=np.float64),
+            loc=rows[:, 0].astype(np.int64),
+            early=rows[:, 1].copy(),
+            late=rows[:, 2].copy(),
+            svc=rows[:, 3].copy(),
+            dq=rows[:, 4].astype(np.int64),
+            dw=rows[:, 5].astype(np.int64),
+            kind=rows[:, 6].astype(np.int64),
+            partner=partner,
+            maxride=rows[:, 7].copy(),
+            ride_from=ride_from,
             tt=self._tt_eff,
             cost=self._tt_eff,
-            v_start=np.array(starts, dtype=np.int64),
+            v_start=starts,
             v_end=np.array(ends, dtype=np.int64),
             v_cap=np.array(caps, dtype=np.int64),
             v_cap_w=np.array(caps_w, dtype=np.int64),
@@ -611,6 +604,55 @@ class Dispatcher:
             v_max_duration=np.full(n_v, INF),
         )
         return problem, stop_of, new
+
+    def _block(self, vehicle_id: str) -> _Block:
+        """The plan's stops as arrays, from the cache while the plan's entries are the same."""
+        entries = self.plans[vehicle_id]
+        cached = self._blocks.get(vehicle_id)
+        if cached is not None and cached.entries == entries:
+            return cached
+        p = self.params
+        rows: list[tuple[float, float, float, float, float, float, float, float]] = []
+        ride_from = np.zeros(len(entries))
+        partner = np.full(len(entries), -1, dtype=np.int64)
+        pickup_at: dict[str, int] = {}
+        seats_on = wheel_on = 0
+        for i, (ident, k) in enumerate(entries):
+            if k == StopKind.BREAK:
+                _, brk = self.breaks[ident]
+                rows.append(
+                    (brk.place, brk.earliest_s, brk.latest_s, brk.duration_s, 0, 0, BREAK_KIND, INF)
+                )
+                continue
+            b = self.bookings[ident]
+            r = b.request
+            if k == StopKind.PICKUP:
+                rows.append((
+                    r.origin, b.pickup_earliest_s, b.pickup_latest_s,
+                    p.dwell_board_s * b.persons, r.seats, r.wheelchairs, PICKUP, INF,
+                ))  # fmt: skip
+                pickup_at[ident] = i
+                continue
+            rows.append((
+                r.destination, 0, b.promise.dropoff_by_s, p.dwell_alight_s * b.persons,
+                -r.seats, -r.wheelchairs, DROPOFF, b.promise.max_ride_s,
+            ))  # fmt: skip
+            if ident in pickup_at:
+                partner[i], partner[pickup_at[ident]] = pickup_at[ident], i
+            if b.status == BookingStatus.ONBOARD:
+                seats_on += r.seats
+                wheel_on += r.wheelchairs
+                ride_from[i] = float(b.ride_started_s or 0)
+        block = _Block(
+            entries=list(entries),
+            rows=np.array(rows, dtype=np.float64).reshape(len(entries), 8),
+            partner=partner,
+            ride_from=ride_from,
+            load0=seats_on,
+            load0_w=wheel_on,
+        )
+        self._blocks[vehicle_id] = block
+        return block
 
     # -- internals: bookkeeping ------------------------------------------------------------
 
@@ -681,6 +723,7 @@ class Dispatcher:
             if ident not in self.bookings or self.bookings[ident].status not in LIVE:
                 continue
             b = self.bookings[ident]
+            self._blocks.pop(b.vehicle_id, None)  # its planned windows change
             b.promise_broken = True
             if kind == StopKind.PICKUP:
                 b.pickup_latest_s += over

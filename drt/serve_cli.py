@@ -56,6 +56,41 @@ def create_staff(
     console.print(f"created {role} {username}")
 
 
+@db_app.command("add-tablet")
+@handles_errors
+def add_tablet(typer_ctx: typer.Context, vehicle: str) -> None:
+    """Register a vehicle's tablet; prints its device token once (enter it on the tablet)."""
+    from driver_app_api.service import create_device
+
+    ctx: AppContext = typer_ctx.obj
+    engine = make_engine(ctx.settings.effective_database_url)
+    with make_sessionmaker(engine)() as session:
+        token = create_device(session, vehicle)
+        session.commit()
+    engine.dispose()
+    console.print(f"device token for {vehicle}: {token}")
+
+
+@db_app.command("add-driver")
+@handles_errors
+def add_driver(
+    typer_ctx: typer.Context,
+    login: str,
+    name: str,
+    pin: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Register a driver: the number and PIN typed on the tablet."""
+    from driver_app_api.service import create_driver
+
+    ctx: AppContext = typer_ctx.obj
+    engine = make_engine(ctx.settings.effective_database_url)
+    with make_sessionmaker(engine)() as session:
+        create_driver(session, login, name, pin)
+        session.commit()
+    engine.dispose()
+    console.print(f"driver {login} ({name}) registered")
+
+
 def serve(
     typer_ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
@@ -109,6 +144,10 @@ def demo(
     console.print(
         f"operator login:           POST {base}/v1/auth/token  "
         f"username={seed.DEMO_OPERATOR[0]} password={seed.DEMO_OPERATOR[1]}"
+    )
+    console.print(
+        f"driver tablet:            {base}/driver/  端末コード {seed.DEMO_TABLET}  "
+        f"乗務員番号 {seed.DEMO_DRIVER[0]}  暗証番号 {seed.DEMO_DRIVER[1]}"
     )
     console.print(f"database (SQLite):        {Path(settings.embedded_database_url[10:])}")
     console.print("Map data © OpenStreetMap contributors, ODbL 1.0")

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from booking.app import create_app
@@ -84,22 +85,24 @@ def make_settings(backends: Backends, prefix: str) -> Any:
     )
 
 
+def service_app(
+    db: IsolatedDatabase, prefix: str, backends: Backends, world: World, clock: Clock
+) -> FastAPI:
+    """The app on a migrated test database with staff `op` (operator) and `app` (channel)."""
+    upgrade(db.engine)
+    with db.sessionmaker()() as session:
+        create_staff(session, "op", "op-pass", "operator")
+        create_staff(session, "app", "app-pass", "channel")
+        session.commit()
+    return create_app(make_settings(backends, prefix), world=world, clock=clock, engine=db.engine)
+
+
 @pytest.fixture
 def svc(
     db_schema: IsolatedDatabase, redis_prefix: str, service_backends: Backends, world: World
 ) -> Iterator[Svc]:
-    upgrade(db_schema.engine)
-    with db_schema.sessionmaker()() as session:
-        create_staff(session, "op", "op-pass", "operator")
-        create_staff(session, "app", "app-pass", "channel")
-        session.commit()
     clock = Clock(START)
-    app = create_app(
-        make_settings(service_backends, redis_prefix),
-        world=world,
-        clock=clock,
-        engine=db_schema.engine,
-    )
+    app = service_app(db_schema, redis_prefix, service_backends, world, clock)
     with TestClient(app) as client:
         s = Svc(client, clock, db_schema, world)
         for name, attr in (("op", "operator_token"), ("app", "channel_token")):

@@ -195,7 +195,7 @@ def check_durable_state(db: IsolatedDatabase, world: World, confirmed: list[str]
     assert [e.seq for e in log] == list(range(1, len(log) + 1))  # no gap, no duplicate step
     d = world.new_dispatcher()
     for e in log:
-        apply(d, e.op, e.payload, e.now_s)
+        apply(d, world, e.op, e.payload, e.now_s)
     assert set(confirmed) <= set(rows)  # no confirmed booking lost
     live = {b.id for b in d.bookings.values() if b.status == BookingStatus.CONFIRMED}
     assert {r.dispatch_id for r in rows.values()} == live  # no half-written booking either way

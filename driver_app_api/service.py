@@ -1,0 +1,504 @@
+"""Use cases of the driver side: sign-in, shifts, GPS, the manifest and stop events.
+
+What happens on the road goes to the same dispatcher, through the same single-writer turns
+as bookings (:mod:`booking.dispatch_host`), so a boarding, a delay or the end of a shift is
+durable, ordered with every booking, and seen by every API worker.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booking import models as bm
+from booking.dispatch_host import DispatchHost
+from booking.errors import NotAuthenticated, NotFound
+from booking.service import at, body_hash, new_id, now_utc, reservation_number
+from common.auth import hash_token, new_token, verify_password
+from common.errors import DrtError
+from dispatch.model import StopKind
+from driver_app_api import models as dm
+from driver_app_api import schemas as s
+
+SESSION_TTL = timedelta(hours=14)
+TRACK_EVERY_S = 15  # keep one GPS point in the database per this many seconds ...
+TRACK_EVERY_M = 50  # ... or per this many metres moved
+DISPATCH_EVERY_S = 15  # tell the dispatcher where the vehicle is at most this often
+
+
+class EventRefused(DrtError):
+    code = "event_refused"
+    http_status = 409
+
+
+class NotArrived(DrtError):
+    code = "not_arrived"
+    http_status = 409
+
+
+class NoShowTooEarly(DrtError):
+    code = "no_show_too_early"
+    http_status = 409
+
+
+class OtherVehicle(DrtError):
+    code = "other_vehicle"
+    http_status = 403
+
+
+class EventIdReused(DrtError):
+    code = "event_id_reused"
+    http_status = 422
+
+
+class NoShiftToday(DrtError):
+    code = "no_service_today"
+    http_status = 409
+
+
+@dataclass(frozen=True, slots=True)
+class DriverActor:
+    session_id: str
+    driver_id: str
+    vehicle_id: str
+    service_vehicle_id: str | None
+
+
+# -- accounts ------------------------------------------------------------------------------
+
+
+def create_device(session: Session, vehicle_id: str, token: str | None = None) -> str:
+    """A tablet for a vehicle; returns its device token (shown once)."""
+    token = token or new_token()
+    session.add(dm.Device(id=new_id("D"), vehicle_id=vehicle_id, token_hash=hash_token(token),
+                          active=True, created_at=now_utc()))  # fmt: skip
+    session.flush()
+    return token
+
+
+def create_driver(session: Session, login: str, name: str, pin: str) -> dm.Driver:
+    from common.auth import hash_password
+
+    existing = session.scalar(select(dm.Driver).where(dm.Driver.login == login))
+    if existing is not None:
+        return existing
+    d = dm.Driver(id=new_id("V"), name=name, login=login, pin_hash=hash_password(pin), active=True)
+    session.add(d)
+    session.flush()
+    return d
+
+
+def sign_in(session: Session, body: s.SignIn) -> s.SessionToken:
+    wrong = NotAuthenticated(
+        "乗務員番号か暗証番号が違います。もう一度入れてください。",
+        "Wrong driver number or PIN. Please try again.",
+    )
+    device = session.scalar(
+        select(dm.Device).where(dm.Device.token_hash == hash_token(body.device_token))
+    )
+    if device is None or not device.active:
+        raise NotAuthenticated(
+            "このタブレットは登録されていません。管理者に連絡してください。",
+            "This tablet is not registered. Contact the administrator.",
+        )
+    driver = session.scalar(select(dm.Driver).where(dm.Driver.login == body.login.strip()))
+    if driver is None or not driver.active or not verify_password(body.pin, driver.pin_hash):
+        raise wrong
+    now = now_utc()
+    ds = dm.DriverSession(id=new_id("T"), device_id=device.id, driver_id=driver.id,
+                          vehicle_id=device.vehicle_id, started_at=now)  # fmt: skip
+    session.add(ds)
+    token = new_token()
+    session.add(bm.Token(token_hash=hash_token(token), kind="driver", subject_id=ds.id,
+                         created_at=now, expires_at=now + SESSION_TTL))  # fmt: skip
+    return s.SessionToken(access_token=token, vehicle_id=device.vehicle_id, driver_name=driver.name,
+                          expires_at=now + SESSION_TTL)  # fmt: skip
+
+
+def authenticate(session: Session, token: str | None) -> DriverActor:
+    stale = NotAuthenticated(
+        "ログインの期限が切れました。もう一度ログインしてください。",
+        "The session has ended or expired. Please sign in again.",
+    )
+    if not token:
+        raise NotAuthenticated("ログインしてください。", "Sign in first (bearer token).")
+    row = session.get(bm.Token, hash_token(token))
+    if row is None or row.kind != "driver" or row.expires_at <= now_utc():
+        raise stale
+    ds = session.get(dm.DriverSession, row.subject_id)
+    if ds is None or ds.ended_at is not None:
+        raise stale
+    return DriverActor(ds.id, ds.driver_id, ds.vehicle_id, ds.shift_vehicle_id)
+
+
+# -- shifts --------------------------------------------------------------------------------
+
+
+def today_vehicle(host: DispatchHost, vehicle_id: str, now_s: int) -> str:
+    day = host.world.config.calendar.local_date(now_s)
+    return f"{vehicle_id}@{day.isoformat()}"
+
+
+def node_near(host: DispatchHost, lat: float, lon: float) -> int:
+    return host.world.router.snap(lat, lon).node
+
+
+def start_shift(host: DispatchHost, actor: DriverActor, body: s.ShiftStart) -> s.Shift:
+    with host.write() as step:
+        vid = today_vehicle(host, actor.vehicle_id, step.now_s)
+        v = step.dispatcher.vehicles.get(vid)
+        if v is None:
+            raise NoShiftToday(
+                "今日は運行日ではありません。", "There is no service today.", vehicle=vid
+            )
+        if body.lat is not None and body.lon is not None:
+            node = node_near(host, body.lat, body.lon)
+        else:
+            node = host.world.places.nodes[v.spec.depot]
+        if v.in_service:
+            step.do("vehicle_at", vehicle=vid, node=node, available_s=step.now_s, locked=False)
+        else:
+            step.do("start_shift", vehicle=vid, node=node)
+        ds = step.session.get(dm.DriverSession, actor.session_id)
+        assert ds is not None
+        ds.shift_vehicle_id = vid
+        step.publish("shift_started", vehicle_id=vid)
+    return s.Shift(vehicle_id=actor.vehicle_id, service_vehicle_id=vid, in_service=True)
+
+
+def end_shift(host: DispatchHost, actor: DriverActor) -> s.Shift:
+    vid = require_shift(actor)
+    with host.write() as step:
+        step.do("end_shift", vehicle=vid)  # refused while riders are still planned
+        ds = step.session.get(dm.DriverSession, actor.session_id)
+        assert ds is not None
+        ds.ended_at = now_utc()
+        step.publish("shift_ended", vehicle_id=vid)
+    return s.Shift(vehicle_id=actor.vehicle_id, service_vehicle_id=vid, in_service=False)
+
+
+def take_break(host: DispatchHost, actor: DriverActor, minutes: int) -> None:
+    """An unplanned break: the vehicle stays where it is and is free again after it."""
+    vid = require_shift(actor)
+    with host.write() as step:
+        node = host.world.places.nodes[step.dispatcher.vehicles[vid].place]
+        risk = step.do(
+            "vehicle_at",
+            vehicle=vid,
+            node=node,
+            available_s=step.now_s + 60 * minutes,
+            locked=False,
+        )
+        step.publish("break", vehicle_id=vid, minutes=minutes, at_risk=[r.booking_id for r in risk])
+
+
+def require_shift(actor: DriverActor) -> str:
+    if actor.service_vehicle_id is None:
+        raise EventRefused("先に「運行開始」を押してください。", "Start the shift first.")
+    return actor.service_vehicle_id
+
+
+# -- GPS -----------------------------------------------------------------------------------
+
+
+def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat = math.radians((a[0] + b[0]) / 2)
+    dy = (a[0] - b[0]) * 111_195.0
+    dx = (a[1] - b[1]) * 111_195.0 * math.cos(lat)
+    return math.hypot(dx, dy)
+
+
+def ingest_positions(
+    host: DispatchHost, session: Session, actor: DriverActor, batch: s.PositionBatch
+) -> s.PositionResult:
+    """Keep the latest point live in Redis, a thinned track in the database, and tell the
+    dispatcher where the vehicle is (at most every DISPATCH_EVERY_S, not while at a stop)."""
+    r: redis.Redis = host.redis
+    key = f"{host.prefix}{host.area}:pos:{actor.vehicle_id}"
+    live: dict[str, str] = r.hgetall(key)  # type: ignore[assignment]  # decode_responses=True
+    last_t = float(live.get("t", "-inf"))
+    track_t = float(live.get("track_t", "-inf"))
+    track_at = (float(live.get("track_lat", 0.0)), float(live.get("track_lon", 0.0)))
+    seen: set[float] = set()
+    fresh, dup, stale = [], 0, 0
+    for p in sorted(batch.points, key=lambda p: p.t):
+        if p.t in seen or p.t == last_t:
+            dup += 1
+        elif p.t < last_t:
+            stale += 1
+        else:
+            fresh.append(p)
+        seen.add(p.t)
+    stored = 0
+    for p in fresh:
+        if p.t - track_t >= TRACK_EVERY_S or _metres(track_at, (p.lat, p.lon)) >= TRACK_EVERY_M:
+            session.add(dm.Position(vehicle_id=actor.vehicle_id, at=datetime.fromtimestamp(p.t, UTC),
+                                    lat=p.lat, lon=p.lon, speed_mps=p.speed_mps,
+                                    heading_deg=p.heading_deg, accuracy_m=p.accuracy_m))  # fmt: skip
+            track_t, track_at = p.t, (p.lat, p.lon)
+            stored += 1
+    updated = False
+    if fresh:
+        latest = fresh[-1]
+        mapping: dict[bytes | bytearray | memoryview[int] | str | int | float, float] = {"t": latest.t, "lat": latest.lat, "lon": latest.lon,
+                                   "track_t": track_t, "track_lat": track_at[0], "track_lon": track_at[1]}  # fmt: skip
+        r.hset(key, mapping=mapping)
+        session.flush()
+        updated = _feed_dispatcher(host, session, actor, latest, live)
+    return s.PositionResult(accepted=len(fresh), duplicates=dup, stale=stale, stored=stored,
+                            dispatcher_updated=updated)  # fmt: skip
+
+
+def _feed_dispatcher(
+    host: DispatchHost, session: Session, actor: DriverActor, p: s.GpsPoint, live: dict[str, str]
+) -> bool:
+    if actor.service_vehicle_id is None or arrived_stop(session, actor.vehicle_id) is not None:
+        return False
+    if p.t - float(live.get("dispatch_t", "-inf")) < DISPATCH_EVERY_S:
+        return False
+    try:
+        node = node_near(host, p.lat, p.lon)
+    except DrtError:
+        return False  # off the road network (a car park, a bad fix): keep the last position
+    vid = actor.service_vehicle_id
+    with host.write() as step:
+        v = step.dispatcher.vehicles.get(vid)
+        if v is None or not v.in_service:
+            return False
+        locked = bool(step.dispatcher.plans.get(vid))
+        risk = step.do("vehicle_at", vehicle=vid, node=node, available_s=step.now_s, locked=locked)
+        step.publish("vehicle_moved", vehicle_id=vid, at_risk=[x.booking_id for x in risk])
+    host.redis.hset(f"{host.prefix}{host.area}:pos:{actor.vehicle_id}", "dispatch_t", p.t)
+    return True
+
+
+def live_position(host: DispatchHost, vehicle_id: str) -> dict[str, float] | None:
+    live = host.redis.hgetall(f"{host.prefix}{host.area}:pos:{vehicle_id}")
+    if not live:
+        return None
+    return {"lat": float(live["lat"]), "lon": float(live["lon"]), "t": float(live["t"])}
+
+
+# -- the manifest --------------------------------------------------------------------------
+
+
+def arrived_stop(session: Session, vehicle_id: str) -> dm.StopEvent | None:
+    """The last arrival, if the vehicle has not departed since (durable: from the events)."""
+    last = session.scalar(
+        select(dm.StopEvent)
+        .where(
+            dm.StopEvent.vehicle_id == vehicle_id, dm.StopEvent.kind.in_(("arrived", "departed"))
+        )
+        .order_by(dm.StopEvent.id.desc())
+        .limit(1)
+    )
+    return last if last is not None and last.kind == "arrived" else None
+
+
+def manifest(host: DispatchHost, session: Session, actor: DriverActor) -> s.Manifest:
+    world = host.world
+    tz = world.config.calendar.time_zone
+    vid = actor.service_vehicle_id
+    arrived = arrived_stop(session, actor.vehicle_id)
+    position = live_position(host, actor.vehicle_id)
+    stops: list[s.ManifestStop] = []
+    polyline, duration = None, None
+    with host.read() as d:
+        version = host.seq
+        plan = d.plan(vid) if vid is not None and vid in d.vehicles else []
+        vehicle_place = d.vehicles[vid].place if vid is not None and vid in d.vehicles else None
+        rows = {
+            b.dispatch_id: b
+            for b in session.scalars(
+                select(bm.Booking).where(bm.Booking.dispatch_id.in_([ps.booking_id for ps in plan]))
+            )
+        }
+        for ps in plan:
+            when = at(ps.planned_s).astimezone(tz) if ps.planned_s >= 0 else None
+            if ps.kind == StopKind.BREAK:
+                node = world.places.nodes[ps.place]
+                lat, lon = (
+                    float(world.router.graph.node_lat[node]),
+                    float(world.router.graph.node_lon[node]),
+                )
+                stops.append(s.ManifestStop(stop_id=None, name="休憩", lat=lat, lon=lon, kind="break",
+                                            planned=when, window_from=None, window_to=None, riders=[]))  # fmt: skip
+                continue
+            point = world.stop_at(ps.place)
+            if not stops or stops[-1].stop_id != point.id:
+                stops.append(s.ManifestStop(stop_id=point.id, name=point.name, lat=point.lat,
+                                            lon=point.lon, kind="stop", planned=when,
+                                            window_from=None, window_to=None, riders=[]))  # fmt: skip
+            row = rows.get(ps.booking_id)
+            if row is None:
+                continue  # a held offer, not yet confirmed: nobody to meet
+            stop = stops[-1]
+            if ps.kind == StopKind.PICKUP:
+                stop.window_from = row.pickup_from.astimezone(tz)
+                stop.window_to = row.pickup_to.astimezone(tz)
+            resident = session.get(bm.Resident, row.resident_id)
+            stop.riders.append(s.Rider(
+                booking_id=row.id, action="board" if ps.kind == StopKind.PICKUP else "alight",
+                name=resident.name if resident else "", reservation_number=reservation_number(session, row),
+                passengers=dict(row.passengers), wheelchairs=row.wheelchairs,
+                needs_help=bool(resident and resident.needs_help),
+                fare_yen=row.fare_yen if ps.kind == StopKind.PICKUP else 0, status=row.status,
+            ))  # fmt: skip
+        stops = [x for x in stops if x.riders or x.kind == "break"]
+        if stops and vehicle_place is not None:
+            start = (
+                node_near(host, position["lat"], position["lon"]) if position and _on_road(host, position)
+                else world.places.nodes[vehicle_place]
+            )  # fmt: skip
+            goal = world.router.snap(stops[0].lat, stops[0].lon).node
+            route = world.router.route(start, goal)
+            polyline, duration = route.encoded_polyline(), route.duration_s
+    return s.Manifest(
+        vehicle_id=actor.vehicle_id, service_vehicle_id=vid, version=version,
+        at_stop=arrived.stop_id if arrived else None,
+        at_stop_name=world.stops.get(arrived.stop_id).name if arrived and arrived.stop_id else None,
+        arrived_at=arrived.at.astimezone(tz) if arrived else None, stops=stops,
+        polyline=polyline, route_duration_s=duration, position=position,
+    )  # fmt: skip
+
+
+def _on_road(host: DispatchHost, position: dict[str, float]) -> bool:
+    try:
+        host.world.router.snap(position["lat"], position["lon"])
+    except DrtError:
+        return False
+    return True
+
+
+# -- stop events ---------------------------------------------------------------------------
+
+
+def record_event(host: DispatchHost, actor: DriverActor, body: s.StopEventIn) -> dict[str, Any]:
+    """One stop event, exactly once per client event id (the same answer on every retry)."""
+    digest = body_hash(body.model_dump())
+    vid = require_shift(actor)
+    with host.write() as step:
+        done = step.session.scalar(
+            select(dm.StopEvent).where(
+                dm.StopEvent.vehicle_id == actor.vehicle_id,
+                dm.StopEvent.client_event_id == body.client_event_id,
+            )
+        )
+        if done is not None:
+            if done.request_hash != digest:
+                raise EventIdReused(
+                    "同じ操作番号で違う内容が送られました。",
+                    "This client_event_id was already used for a different event.",
+                )
+            return dict(done.response)
+        handler = {"arrived": _arrived, "departed": _departed}.get(body.kind, _rider_event)
+        row = handler(host, step, actor, vid, body)
+        tz = host.world.config.calendar.time_zone
+        result = s.StopEventResult(
+            client_event_id=body.client_event_id, kind=body.kind, booking_id=body.booking_id,
+            booking_status=row.status if row else None, fare_paid_yen=row.fare_paid_yen if row else None,
+            at=at(step.now_s).astimezone(tz),
+        ).model_dump(mode="json")  # fmt: skip
+        step.session.add(dm.StopEvent(
+            vehicle_id=actor.vehicle_id, client_event_id=body.client_event_id, request_hash=digest,
+            kind=body.kind, booking_id=body.booking_id, stop_id=body.stop_id or (row.origin if row else None),
+            driver_id=actor.driver_id, at=at(step.now_s), payment_method=body.payment_method,
+            fare_paid_yen=row.fare_paid_yen if row else None, response=result,
+        ))  # fmt: skip
+        step.publish(f"stop_{body.kind}", vehicle_id=vid, booking_id=body.booking_id)
+    return result
+
+
+def _next_stop(host: DispatchHost, vid: str, d: Any) -> str | None:
+    for ident, kind in d.plans.get(vid, []):
+        if kind == StopKind.BREAK:
+            continue
+        b = d.bookings[ident]
+        place = b.request.origin if kind == StopKind.PICKUP else b.request.destination
+        return host.world.stop_at(place).id
+    return None
+
+
+def _arrived(
+    host: DispatchHost, step: Any, actor: DriverActor, vid: str, body: s.StopEventIn
+) -> None:
+    expected = _next_stop(host, vid, step.dispatcher)
+    if body.stop_id is None or body.stop_id != expected:
+        raise EventRefused(
+            f"次の停車地は {expected or 'ありません'} です。停車地を確認してください。",
+            f"The next stop is {expected or 'none'}; this arrival is for another stop.",
+            expected=expected,
+        )
+    node = host.world.places.nodes[host.world.place_of(body.stop_id)]
+    step.do("vehicle_at", vehicle=vid, node=node, available_s=step.now_s, locked=False)
+
+
+def _departed(
+    host: DispatchHost, step: Any, actor: DriverActor, vid: str, body: s.StopEventIn
+) -> None:
+    if arrived_stop(step.session, actor.vehicle_id) is None:
+        raise NotArrived("まだ停車地に着いていません。", "The vehicle has not arrived at a stop.")
+
+
+def _rider_event(
+    host: DispatchHost, step: Any, actor: DriverActor, vid: str, body: s.StopEventIn
+) -> bm.Booking:
+    if body.booking_id is None:
+        raise EventRefused("どの予約か指定してください。", "booking_id is required for this event.")
+    row = step.session.get(bm.Booking, body.booking_id)
+    live = step.dispatcher.bookings.get(row.dispatch_id) if row is not None else None
+    if row is None or live is None:
+        raise NotFound("この車の予約に見つかりません。", "No such booking on this vehicle.",
+                       booking_id=body.booking_id)  # fmt: skip
+    if live.vehicle_id != vid:
+        raise OtherVehicle(
+            "この予約は別の車の担当です。",
+            "This booking is served by another vehicle.",
+            booking_id=body.booking_id,
+        )
+    arrived = arrived_stop(step.session, actor.vehicle_id)
+    here = row.destination if body.kind == "alighted" else row.origin
+    if arrived is None or arrived.stop_id != here:
+        raise NotArrived(
+            "この予約の停車地に着いてから操作してください(先に「到着」を押します)。",
+            "Record the arrival at this booking's stop first.",
+            stop_id=here,
+        )
+    if body.kind == "boarded":
+        if body.payment_method is None:
+            raise EventRefused("支払い方法を選んでください。", "Choose the payment method.")
+        step.do("board", booking=row.dispatch_id)
+        row.status, row.payment_method = "onboard", body.payment_method
+        row.fare_paid_yen = 0 if body.payment_method == "free" else row.fare_yen
+    elif body.kind == "no_show":
+        wait = host.world.config.policy.no_show_wait_s
+        waited = step.now_s - int(arrived.at.timestamp())
+        if waited < wait:
+            raise NoShowTooEarly(
+                f"到着から{wait // 60}分待ってから「来なかった」を押してください(あと{(wait - waited + 59) // 60}分)。",
+                f"Wait {wait // 60} minutes after arriving before recording a no-show.",
+                waited_s=waited,
+            )
+        step.do("no_show", booking=row.dispatch_id)
+        row.status = "no_show"
+    else:
+        step.do("alight", booking=row.dispatch_id)
+        row.status = "completed"
+    row.updated_at = now_utc()
+    return row  # type: ignore[no-any-return]
+
+
+def change_stream_state(host: DispatchHost) -> int:
+    value = host.redis.get(f"{host.prefix}{host.area}:seq")
+    return int(value) if value is not None else 0
+
+
+def manifest_json(m: s.Manifest) -> str:
+    return json.dumps(m.model_dump(mode="json"), ensure_ascii=False)

@@ -1,0 +1,128 @@
+"""The tablet page in a real browser: Debian's Chromium driven by Playwright, a whole shift.
+
+The browser is the system's /usr/bin/chromium (package `chromium`); nothing downloads one.
+`.ci/run` installs the package; on a developer machine without it the test says how to get it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+
+from booking.world import World
+from driver_app_api.service import create_device, create_driver
+from tests.booking.conftest import START, Clock, service_app
+from tests.harness import Backends, IsolatedDatabase
+
+pytestmark = pytest.mark.services
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@dataclass
+class Live:
+    base: str
+    clock: Clock
+
+    def post(self, path: str, token: str, **kw: object) -> httpx.Response:
+        return httpx.post(
+            self.base + path, headers={"Authorization": f"Bearer {token}"}, timeout=30, **kw
+        )  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def live(
+    db_schema: IsolatedDatabase, redis_prefix: str, service_backends: Backends, world: World
+) -> Iterator[Live]:
+    clock = Clock(START)
+    app = service_app(db_schema, redis_prefix, service_backends, world, clock)
+    with db_schema.sessionmaker()() as s:
+        create_device(s, "van-1", "tablet-van-1-token")
+        create_driver(s, "1001", "遠賀 進", "1234")
+        s.commit()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield Live(f"http://127.0.0.1:{port}", clock)
+    server.should_exit = True
+    thread.join(10)
+
+
+def operator_books(live: Live, phone: str, origin: str, destination: str) -> tuple[str, str]:
+    """An operator registers a resident and books a ride for them: (booking id, op token)."""
+    tok = httpx.post(
+        live.base + "/v1/auth/token", data={"username": "op", "password": "op-pass"}
+    ).json()["access_token"]
+    rid = live.post("/v1/operator/residents", tok, json={
+        "name": "鞍手 花子", "kana": "クラテ ハナコ", "phone": phone, "address": "鞍手町", "birth_year": 1948,
+        "consent": True, "needs_help": True}).json()["resident"]["id"]  # fmt: skip
+    q = live.post("/v1/operator/quotes", tok, json={
+        "origin": origin, "destination": destination, "passengers": {"adult": 1}, "resident_id": rid}).json()  # fmt: skip
+    b = httpx.post(live.base + "/v1/operator/bookings", json={"quote_id": q["offer"]["quote_id"]},
+                   headers={"Authorization": f"Bearer {tok}", "Idempotency-Key": phone}).json()  # fmt: skip
+    return str(b["id"]), str(tok)
+
+
+def test_a_whole_shift_on_the_tablet(live: Live) -> None:
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("CI needs Debian's chromium package (.ci/run installs it)")
+        pytest.skip(
+            "install Debian's chromium package to run the browser test (apt-get install chromium)"
+        )
+    from playwright.sync_api import expect, sync_playwright
+
+    booking_id, op = operator_books(live, "090-2222-3333", "KUR-010", "KUR-001")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        context = browser.new_context(locale="ja-JP", viewport={"width": 1024, "height": 1300})
+        page = context.new_page()
+        page.on("dialog", lambda d: d.accept())
+        page.goto(live.base + "/driver/")
+        page.fill("#device-token", "tablet-van-1-token")
+        page.click("#save-device")
+        page.fill("#login", "1001")
+        page.fill("#pin", "1234")
+        page.click("#do-signin")
+        page.click("#start-shift")
+        card = page.locator("#next-stop")
+        expect(card).to_contain_text("ヤクルト")  # KUR-010's name
+        expect(card).to_contain_text("鞍手 花子 様")
+        expect(card).to_contain_text("乗り降りの手助け")
+        expect(card).to_contain_text("運賃 200円")
+        page.click("#arrive")
+        page.click("button[data-pay=cash]")
+        page.click("#depart")
+        expect(card).to_contain_text("鞍手町役場")  # KUR-001
+        page.click("#arrive")
+        page.get_by_role("button", name="降車").click()
+        page.click("#depart")
+        expect(page.locator("#next")).to_contain_text("予定はありません")
+        status = httpx.get(
+            f"{live.base}/v1/bookings/{booking_id}", headers={"Authorization": f"Bearer {op}"}
+        ).json()
+        assert status["status"] == "completed"
+        # A booking made while the tablet is open appears without reloading the page ...
+        second, _ = operator_books(live, "090-4444-5555", "KUR-020", "KUR-001")
+        expect(page.locator("#next-stop")).to_contain_text("鞍手 花子 様", timeout=15_000)
+        # ... and so does its cancellation by the operator.
+        live.post(f"/v1/operator/bookings/{second}/cancel", op)
+        expect(page.locator("#next")).to_contain_text("予定はありません", timeout=15_000)
+        page.click("#end-shift")
+        expect(page.locator("#signin")).to_be_visible()
+        browser.close()
