@@ -287,7 +287,7 @@ class DispatchHost:
             self.redis.publish(self.channel, json.dumps({**event, "seq": self.seq}))
 
     def _housekeeping(self, step: Step) -> None:
-        """Vehicles for every service day ahead; holds whose time is up are released."""
+        """Vehicles for every service day ahead; expired holds released; past days ended."""
         cal = self.world.config.calendar
         today = cal.local_date(step.now_s)
         for day in cal.days(today, self.world.config.policy.book_ahead_days + 1):
@@ -308,3 +308,7 @@ class DispatchHost:
             for b in step.dispatcher.bookings.values()
         ):
             step.do("expire")
+        for vid, v in sorted(step.dispatcher.vehicles.items()):  # past days leave the search
+            day = vid.rpartition("@")[2]
+            if v.in_service and day < today.isoformat() and not step.dispatcher.plans[vid]:
+                step.do("end_shift", vehicle=vid)

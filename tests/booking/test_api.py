@@ -286,3 +286,15 @@ def test_no_shows_suspend_self_service_booking_but_not_the_operator(svc: Svc) ->
 
 def book_row(svc: Svc, token: str, key: str) -> str:
     return str(book(svc, token, quote(svc, token)["offer"]["quote_id"], key=key)["id"])
+
+
+def test_past_service_days_leave_the_search(svc: Svc) -> None:
+    _, token = svc.register()
+    quote(svc, token)  # the first turn adds today's and the next 7 days' vehicles
+    svc.clock.advance(24 * 3600)
+    quote(svc, token)
+    with svc.client.app.state.host.read() as d:  # type: ignore[attr-defined]
+        in_service = {vid for vid, v in d.vehicles.items() if v.in_service}
+    assert "van-1@2026-12-02" not in in_service
+    assert "van-1@2026-12-03" in in_service
+    assert "van-1@2026-12-10" in in_service  # the new last day one may book
