@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from drt import bench, routing_cli, serve_cli, stops_cli
+from drt import bench, routing_cli, serve_cli, sim_cli, stops_cli
 from drt.context import AppContext
 from drt.output import FORMAT_OPTION, Format, console, handles_errors, print_json, print_table
 
@@ -18,6 +18,7 @@ app = typer.Typer(
 app.add_typer(routing_cli.app, name="routing")
 app.add_typer(stops_cli.app, name="stops")
 app.add_typer(bench.app, name="bench")
+app.add_typer(sim_cli.app, name="sim")
 app.add_typer(serve_cli.db_app, name="db")
 app.command()(handles_errors(serve_cli.demo))
 app.command()(handles_errors(serve_cli.serve))
