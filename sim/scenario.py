@@ -439,6 +439,10 @@ def scenario_from_dict(data: dict[str, Any], source: Path) -> Scenario:
         )
     timetable = data.pop("timetable", {})
     day = str(head.pop("day", "weekday"))
+    if day not in DAY_TYPES:
+        raise _bad(
+            "scenario.day", f"{', '.join(DAY_TYPES)} のどれかです", f"one of {DAY_TYPES}", source
+        )
     hours = timetable.get(day)
     if not isinstance(hours, list) or len(hours) != 2:
         raise _bad(

@@ -1,0 +1,116 @@
+"""A simulated day never breaks a promise silently, and the same seed gives the same day.
+
+Without travel-time noise (and with drivers who do not wait for riders who do not come) every
+served rider is picked up inside the promised window, dropped off by the promised time and
+rides no longer than promised, and the dispatcher never has to report a rider at risk. With
+noise, promises can break, but each broken one was reported (``AtRisk``) before the pickup or
+drop-off that broke it, and counted in the KPIs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from sim.kpi import compute_kpis, promise_late_s
+from sim.records import DayResult, Outcome, TripRecord
+from sim.scenario import GridSpec, OperationsSpec, Scenario
+from sim.simulator import simulate
+from sim.world import World, grid_world
+from tests.sim.conftest import Kurate, shipped, without_noise
+
+SMALL_CITY = GridSpec(size_km=4.0, spacing_m=500.0, speed_kmh=25.0, depots=2, layout_seed=7)
+
+
+def small_city(sigma: float) -> tuple[Scenario, World]:
+    """Six vans, about 300 trips on a 4 x 4 km synthetic grid (so riders get moved between vans)."""
+    base = shipped("city-scale")
+    sc = replace(
+        base.with_fleet(6),
+        demand=replace(base.demand, trips_per_day=300),
+        operations=OperationsSpec(sigma, 0 if sigma == 0 else 120, 0.25),
+        grid=SMALL_CITY,
+    )
+    return sc, grid_world(SMALL_CITY)
+
+
+def served(day: DayResult) -> list[TripRecord]:
+    return [t for t in day.trips if t.outcome == Outcome.SERVED]
+
+
+def assert_every_promise_kept(day: DayResult, dwell_board_s: int) -> None:
+    riders = served(day)
+    assert len(riders) >= 0.5 * len(day.trips)
+    for t in riders:
+        p = t.promise
+        assert p is not None
+        assert t.board_s is not None
+        assert t.alight_s is not None
+        assert p.pickup_from_s <= t.board_s <= p.pickup_to_s, t
+        assert t.alight_s <= p.dropoff_by_s, t
+        assert t.alight_s - (t.board_s + dwell_board_s * t.persons) <= p.max_ride_s, t
+    assert day.risks == []
+    assert not [t for t in day.trips if t.outcome in (Outcome.PENDING, Outcome.CONFIRMED)]
+
+
+@pytest.mark.parametrize("name", ["kurate-today", "kurate-2028"])
+def test_without_noise_kurate_keeps_every_promise(kurate: Kurate, name: str) -> None:
+    day = simulate(without_noise(shipped(name)), kurate.world, kurate.params, seed=11)
+    assert_every_promise_kept(day, kurate.params.dwell_board_s)
+    assert compute_kpis(day, kurate.params.dwell_board_s)["promises_broken"] == 0
+
+
+def test_without_noise_a_busy_city_keeps_every_promise(kurate: Kurate) -> None:
+    sc, world = small_city(0.0)
+    day = simulate(sc, world, kurate.params, seed=3)
+    assert_every_promise_kept(day, kurate.params.dwell_board_s)
+
+
+@pytest.mark.parametrize("where", ["kurate", "city"])
+def test_with_noise_a_broken_promise_was_announced_first(kurate: Kurate, where: str) -> None:
+    if where == "kurate":
+        sc = replace(shipped("kurate-2028"), operations=OperationsSpec(0.3, 120, 0.25))
+        world = kurate.world
+    else:
+        sc, world = small_city(0.3)
+    day = simulate(sc, world, kurate.params, seed=5)
+    dwell = kurate.params.dwell_board_s
+    first_notice: dict[str, int] = {}
+    for r in day.risks:
+        first_notice.setdefault(r.booking_id, r.at_s)
+    broken = [t for t in served(day) if promise_late_s(t, dwell) > 0]
+    assert broken, "noise this large should break some promises"
+    for t in broken:
+        assert t.promise is not None
+        assert t.board_s is not None
+        assert t.alight_s is not None
+        assert t.booking_id in first_notice, t
+        assert t.at_risk_reports > 0
+        broke_at = t.board_s if t.board_s > t.promise.pickup_to_s else t.alight_s
+        assert first_notice[t.booking_id] <= broke_at, t
+    kpis = compute_kpis(day, dwell)
+    assert kpis["promises_broken"] == len(broken)
+    assert kpis["at_risk_reports"] == len(day.risks) >= len(broken)
+
+
+def test_the_same_seed_gives_the_same_day(kurate: Kurate) -> None:
+    sc = shipped("kurate-today")
+    dwell = kurate.params.dwell_board_s
+    one = simulate(sc, kurate.world, kurate.params, seed=5)
+    two = simulate(sc, kurate.world, kurate.params, seed=5)
+    assert compute_kpis(one, dwell) == compute_kpis(two, dwell)
+    assert [t.row() for t in one.trips] == [t.row() for t in two.trips]
+    assert one.legs == two.legs
+    other = simulate(sc, kurate.world, kurate.params, seed=6)
+    assert compute_kpis(other, dwell) != compute_kpis(one, dwell)
+
+
+def test_demand_does_not_depend_on_the_fleet(kurate: Kurate) -> None:
+    """Common random numbers: a fleet what-if sees the very same riders."""
+    sc = shipped("kurate-today")
+    one = simulate(sc, kurate.world, kurate.params, seed=8)
+    three = simulate(sc.with_fleet(3), kurate.world, kurate.params, seed=8)
+    wishes = [(t.rider, t.request_s, t.origin, t.destination, t.mode) for t in one.trips]
+    assert wishes == [(t.rider, t.request_s, t.origin, t.destination, t.mode) for t in three.trips]
+    assert len(served(three)) >= len(served(one))
