@@ -6,6 +6,7 @@ Benchmarks are not tests: nothing here asserts a time. Each figure says how it w
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -542,3 +543,194 @@ def routing(
     print_table("routing benchmarks (ms)", ["what", "median", "p95", "runs"], rows)
     if write is not None:
         console.print(f"written: {write}")
+
+
+# -- planner simulation ----------------------------------------------------------------------
+
+#: Profile buckets: (label, class.function whose inclusive time is counted).
+SIM_PROFILE_TARGETS = (
+    ("Dispatcher.quote", "Dispatcher.quote"),
+    ("… build_problem", "Dispatcher.build_problem"),
+    ("Dispatcher.update_vehicle", "Dispatcher.update_vehicle"),
+    ("Dispatcher.plan", "Dispatcher.plan"),
+)
+
+
+def _profile_day(run: Callable[[], object]) -> dict[str, Any]:
+    """Where one simulated day spends its time (pyinstrument, 1 ms sampling)."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    run()
+    profiler.stop()
+    root = profiler.last_session.root_frame() if profiler.last_session else None
+    if root is None:
+        return {"total_s": 0.0, "buckets": {}, "top_self": []}
+    inclusive: dict[str, float] = {}
+    kernels = 0.0
+    self_time: dict[str, float] = {}
+
+    def name(frame: Any) -> str:
+        return f"{frame.class_name}.{frame.function}" if frame.class_name else frame.function
+
+    def walk(frame: Any, active: frozenset[str], in_kernel: bool) -> None:
+        nonlocal kernels
+        key = name(frame)
+        kernel = (frame.file_path or "").endswith("dispatch/kernels.py")
+        if kernel and not in_kernel:
+            kernels += frame.time
+        if key not in active:
+            inclusive[key] = inclusive.get(key, 0.0) + frame.time
+        if frame.function == "[self]" and frame.parent is not None:
+            where = f"{name(frame.parent)} ({frame.parent.file_path_short})"
+            self_time[where] = self_time.get(where, 0.0) + frame.time
+        for child in frame.children:
+            walk(child, active | {key}, in_kernel or kernel)
+
+    walk(root, frozenset(), False)
+    total = root.time
+    buckets = {label: inclusive.get(target, 0.0) for label, target in SIM_PROFILE_TARGETS}
+    buckets["compiled kernels (dispatch/kernels.py)"] = kernels
+    top = sorted(self_time.items(), key=lambda kv: -kv[1])[:8]
+    return {
+        "total_s": round(total, 2),
+        "buckets": {k: round(v, 2) for k, v in buckets.items()},
+        "top_self": [(k, round(v, 2)) for k, v in top],
+    }
+
+
+def sim_benchmarks(ctx: AppContext, names: list[str], runs: int, seed: int) -> dict[str, Any]:
+    """Per scenario: simulate() alone, `drt sim run` end to end (fresh process), a profile."""
+    import tempfile
+
+    from drt.sim_cli import scenario_folder, service_params, world_for
+    from sim.scenario import find_scenario
+    from sim.simulator import simulate
+
+    params = service_params(ctx)
+    results: dict[str, Any] = {"machine": machine(), "load_before": _loadavg(), "scenarios": []}
+    for name in names:
+        sc = find_scenario(name, scenario_folder(ctx))
+        start = time.perf_counter()
+        world = world_for(ctx, sc, quiet=True)
+        world_s = time.perf_counter() - start
+        n = runs if sc.demand.trips_per_day <= 1000 else 1
+        console.print(f"{name}: simulate() x {n}…")
+        days = []
+        samples = []
+        for _ in range(n):
+            start = time.perf_counter()
+            days.append(simulate(sc, world, params, seed))
+            samples.append(time.perf_counter() - start)
+        console.print(f"{name}: `drt sim run` end to end x {n}…")
+        ends = []
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [sys.executable, "-m", "drt", "sim", "run", name, "--seed", str(seed)]
+            cmd += ["--out", tmp, "--format", "json"]
+            for _ in range(n):
+                start = time.perf_counter()
+                subprocess.run(cmd, check=True, capture_output=True)
+                ends.append(time.perf_counter() - start)
+        console.print(f"{name}: profile…")
+        profile = _profile_day(functools.partial(simulate, sc, world, params, seed))
+        day = days[0]
+        results["scenarios"].append(
+            {
+                "scenario": name,
+                "vehicles": day.vehicles,
+                "requests": len(day.trips),
+                "events": day.events,
+                "world_s": round(world_s, 3),
+                "simulate_s": round(float(np.median(samples)), 2),
+                "simulate_runs": n,
+                "end_to_end_s": round(float(np.median(ends)), 2),
+                "end_to_end_runs": n,
+                "same_kpis_every_run": len({repr(d.trips[-1].row()) for d in days}) == 1,
+                "profile": profile,
+            }
+        )
+        console.print(f"{name}: {results['scenarios'][-1]['simulate_s']} s simulate, "
+                      f"{results['scenarios'][-1]['end_to_end_s']} s end to end")  # fmt: skip
+    results["load_after"] = _loadavg()
+    return results
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def _sim_markdown(r: dict[str, Any]) -> str:
+    m = r["machine"]
+    targets = {"kurate-today": "< 5 s", "city-scale": "< 3 min"}
+    lines = [
+        f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores), Python {m['python']}, with "
+        "`drt bench sim` (`make bench`), seed 1. *simulate* is the wall time of "
+        "`sim.simulator.simulate` for one day in a warm process (median of the runs); *end to "
+        "end* is `drt sim run SCENARIO --format json` in a fresh process: Python start-up and "
+        "imports, the cached world, the day, KPIs, CSV files, the hindsight-free HTML report with "
+        "its four plots and the map routed on the road graph. The 2 cores are shared with "
+        "another engineer's CPU-heavy experiments (load average "
+        f"{r['load_before']} before, {r['load_after']} after), so figures can be noisy.",
+        "",
+        "| scenario | vehicles | requests | events | simulate | end to end | runs | target |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for s in r["scenarios"]:
+        lines.append(
+            f"| {s['scenario']} | {s['vehicles']} | {s['requests']:,} | {s['events']:,} | "
+            f"{s['simulate_s']:.2f} s | {s['end_to_end_s']:.2f} s | {s['simulate_runs']} | "
+            f"{targets.get(s['scenario'], '')} |"
+        )
+    labels = list(r["scenarios"][0]["profile"]["buckets"]) if r["scenarios"] else []
+    lines += [
+        "",
+        "Where a simulated day spends its time (pyinstrument, 1 ms sampling, one day each; "
+        "inclusive time, so *… build_problem* is part of the quote and update time, and the "
+        "compiled kernels are part of both):",
+        "",
+        "| scenario | day (profiled) | " + " | ".join(labels) + " |",
+        "|---|---|" + "---|" * len(labels),
+    ]
+    for s in r["scenarios"]:
+        p = s["profile"]
+        total = max(p["total_s"], 1e-9)
+        cells = [f"{v:.1f} s ({v / total:.0%})" for v in p["buckets"].values()]
+        lines.append(f"| {s['scenario']} | {p['total_s']:.1f} s | " + " | ".join(cells) + " |")
+    if r["scenarios"]:
+        big = r["scenarios"][-1]
+        lines += ["", f"Most self time in {big['scenario']}:", ""]
+        lines += [f"- {where}: {secs:.1f} s" for where, secs in big["profile"]["top_self"]]
+    return "\n".join(lines) + "\n"
+
+
+@app.command("sim")
+@handles_errors
+def sim_bench(
+    typer_ctx: typer.Context,
+    scenarios: str = typer.Option("kurate-today,kurate-2028,city-scale", help="scenario names"),
+    runs: int = typer.Option(3, help="runs per scenario (one for days above 1,000 trips)"),
+    seed: int = typer.Option(1),
+    write: Path | None = typer.Option(None, help="write the table into this markdown file"),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Planner simulation: a day's wall time per scenario, end to end, and a profile."""
+    ctx: AppContext = typer_ctx.obj
+    names = [n.strip() for n in scenarios.split(",") if n.strip()]
+    results = sim_benchmarks(ctx, names, runs, seed)
+    if write is not None:
+        write_section(write, "sim", _sim_markdown(results))
+    if fmt == Format.json:
+        print_json(results)
+        return
+    print_table(
+        "planner simulation",
+        ["scenario", "vehicles", "requests", "simulate (s)", "end to end (s)"],
+        [
+            (s["scenario"], s["vehicles"], s["requests"], s["simulate_s"], s["end_to_end_s"])
+            for s in results["scenarios"]
+        ],
+    )

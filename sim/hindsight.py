@@ -3,7 +3,8 @@
 The riders who wanted to travel (everyone except those who cancelled or did not show up)
 become one static dial-a-ride problem for :func:`dispatch.static.solve_static`, each with
 the window the live dispatcher searched when the rider asked (``Dispatcher.search_window``:
-the rider's original wish, not an alternative they may have taken). Vehicles work their
+the rider's original wish, not an alternative they may have taken) and the same planning
+travel times (with the scenario's buffer, if any). Vehicles work their
 shifts from and back to their depot; a shift is cut at the breaks the vehicles took online,
 so the offline fleet has exactly the same hours. The comparison is the ratio of online to
 offline served trips and vehicle kilometres. The static solver is a heuristic under a time
@@ -24,6 +25,7 @@ from dispatch.problem import Problem
 from dispatch.static import Request, solve_static
 from sim.demand import RiderPlan
 from sim.records import DayResult, Outcome, State
+from sim.simulator import planning_matrix
 from sim.world import World
 
 
@@ -71,7 +73,7 @@ def offline_problem(
     riders: list[RiderPlan],
 ) -> tuple[Problem, list[Request], list[int]]:
     """The static problem, its requests, and which rider (index) each request is."""
-    rules = Dispatcher(params, world.duration_s)
+    rules = Dispatcher(params, planning_matrix(world, day.planning_buffer_share))
     rows: list[tuple[int, float, float, float, int, int, int, float]] = []
     partner: list[int] = []
     starts, ends, caps, caps_w = [], [], [], []

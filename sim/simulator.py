@@ -58,7 +58,7 @@ from sim.records import (
     TripRecord,
 )
 from sim.scenario import Scenario
-from sim.world import World
+from sim.world import Ints, World
 
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 500
@@ -76,6 +76,14 @@ class Van:
     onboard: int = 0
     shift_from_s: int = 0
     break_s: int = 0
+
+
+def planning_matrix(world: World, buffer_share: float) -> Ints:
+    """The travel times the dispatcher plans with: the router's, lengthened by a buffer."""
+    if buffer_share <= 0:
+        return world.duration_s
+    planned: Ints = np.ceil(world.duration_s * (1.0 + buffer_share)).astype(np.int64)
+    return planned
 
 
 def rider_streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
@@ -104,7 +112,9 @@ class Simulation:
         self.noise = noise
         self.sigma = scenario.operations.travel_noise_sigma
         self.progress = progress
-        self.d = Dispatcher(params, world.duration_s, world.nearby_places)
+        self._tt = planning_matrix(world, scenario.operations.planning_buffer_share)
+        self._real_tt = world.duration_s
+        self.d = Dispatcher(params, self._tt, world.nearby_places)
         self.queue = EventQueue()
         self.vans: dict[str, Van] = {}
         self.rider_of: dict[str, int] = {}
@@ -114,8 +124,8 @@ class Simulation:
             vehicles=scenario.vehicle_count,
             service_start_s=scenario.service_start_s,
             service_end_s=scenario.service_end_s,
+            planning_buffer_share=scenario.operations.planning_buffer_share,
         )
-        self._tt = world.duration_s
         for r in riders:
             self.result.trips.append(
                 TripRecord(
@@ -203,7 +213,7 @@ class Simulation:
         return 0 if a == b else int(self._tt[a, b]) + self.params.stop_overhead_s
 
     def _actual_drive_s(self, a: int, b: int) -> int:
-        nominal = int(self._tt[a, b])
+        nominal = int(self._real_tt[a, b])
         if self.sigma > 0 and nominal > 0:
             factor = float(np.exp(self.sigma * self.noise.standard_normal() - self.sigma**2 / 2))
             nominal = max(1, round(nominal * factor))
@@ -247,7 +257,7 @@ class Simulation:
             self._set(van, State.IDLE, now)
             drive = self._drive_s(van.place, first.place)
             early = int(
-                self.scenario.operations.depart_early_share * self._tt[van.place, first.place]
+                self.scenario.operations.depart_early_share * self._real_tt[van.place, first.place]
             )
             self._push(max(now, planned - drive - early), Kind.DEPART, van)
 

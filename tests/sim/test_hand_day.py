@@ -24,6 +24,8 @@ start of alighting) 1320 s and 1280 s for 1200 s direct; both share the van; leg
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from dispatch.model import Mode
@@ -102,3 +104,15 @@ def test_cancellations_and_no_shows_are_counted_apart(params: ServiceParams) -> 
     k = compute_kpis(day, params.dwell_board_s)
     assert (k["requests"], k["cancelled"], k["no_show"], k["served_share"]) == (4, 1, 1, 1.0)
     assert k["passengers_served"] == 3
+
+
+def test_a_planning_buffer_lengthens_the_promises(params: ServiceParams) -> None:
+    """With a 50 % buffer the dispatcher plans 0->2 as 1800 s; the van, driving 1200 s, waits."""
+    sc = small_scenario()
+    buffered = replace(sc, operations=replace(sc.operations, planning_buffer_share=0.5))
+    day = simulate(buffered, line_world(), params, seed=1, riders=riders()[:1])
+    (a,) = day.trips
+    assert a.promise is not None
+    assert a.promise.dropoff_planned_s == NINE + 30 + 1800 + 30
+    assert a.alight_s == NINE + 30 + 1200 + 30  # the real drive is shorter: early, not late
+    assert compute_kpis(day, params.dwell_board_s)["promises_broken"] == 0

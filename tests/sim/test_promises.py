@@ -114,3 +114,15 @@ def test_demand_does_not_depend_on_the_fleet(kurate: Kurate) -> None:
     wishes = [(t.rider, t.request_s, t.origin, t.destination, t.mode) for t in one.trips]
     assert wishes == [(t.rider, t.request_s, t.origin, t.destination, t.mode) for t in three.trips]
     assert len(served(three)) >= len(served(one))
+
+
+def test_a_planning_buffer_keeps_more_promises_under_noise(kurate: Kurate) -> None:
+    base = shipped("kurate-2028")
+    noisy = OperationsSpec(0.1, 120, 0.25)
+    dwell = kurate.params.dwell_board_s
+    broken = []
+    for buffer in (0.0, 0.2):
+        sc = replace(base, operations=replace(noisy, planning_buffer_share=buffer))
+        day = simulate(sc, kurate.world, kurate.params, seed=4)
+        broken.append(compute_kpis(day, dwell)["promises_broken"])
+    assert broken[1] < broken[0]
