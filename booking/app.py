@@ -28,6 +28,7 @@ from common.redis import make_redis
 from common.settings import Settings
 from driver_app_api.endpoints import page as driver_page
 from driver_app_api.endpoints import router as driver_router
+from line_channel.webhook import line_router
 from routing.config import load_area
 
 Clock = Callable[[], int]
@@ -147,6 +148,7 @@ def create_app(
         app.include_router(router)
     app.include_router(driver_router)
     app.include_router(driver_page)
+    app.include_router(line_router(settings))  # LINE webhook; its lifespan runs the channel
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

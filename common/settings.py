@@ -6,6 +6,9 @@ import time: callers create a :class:`Settings` explicitly with :func:`load_sett
 
 With ``DRT_EMBEDDED=1`` the platform runs without any servers: a SQLite file under the
 cache directory replaces PostgreSQL and an in-process stand-in replaces Redis.
+
+The LINE official account is configured by ``DRT_LINE_*`` (secret, access token, API base,
+push quota knobs); ``line_channel.config.LineConfig`` validates them (see docs/line.md).
 """
 
 from __future__ import annotations
@@ -45,6 +48,32 @@ class Settings(BaseSettings):
     """Shift the service clock by this many seconds (demos, rehearsals and tests; 0 in production)."""
     redis_prefix: str = "drt:"
     """Every Redis key of the service starts with this (several deployments can share a server)."""
+
+    # -- the LINE official account (line_channel/, docs/line.md); off while the secret is empty
+    line_channel_secret: str = ""
+    """The channel secret: verifies ``x-line-signature`` on webhook bodies."""
+    line_channel_access_token: str = ""
+    """The long-lived channel access token of the Messaging API."""
+    line_api_base: str = "https://api.line.me"
+    """Base URL of the Messaging API (the demo and tests point it at the local stand-in)."""
+    line_api_data_base: str = "https://api-data.line.me"
+    """Base URL of the Messaging API's data host (rich menu images)."""
+    line_push_kinds: str = "confirmed,reminder,approaching,delay,cancelled"
+    """Which push notifications are sent, comma-separated (pushes cost the town's quota)."""
+    line_push_daily_cap: int = 300
+    """At most this many notification pushes per service day (0: none)."""
+    line_reminder_at: str = "17:00"
+    """The day-before reminder goes out at this local time."""
+    line_approaching_s: int = 300
+    """「まもなく到着」 when the van's planned arrival is this close."""
+    line_delay_notice_s: int = 120
+    """Tell the rider when the planned pickup is this much later than the promised window."""
+    line_notifier_interval_s: float = 30.0
+    """How often the notifier looks for notifications due (0: only when called, as in tests)."""
+    line_state_ttl_s: int = 86_400
+    """How long a half-finished LINE conversation is remembered (older riders pause)."""
+    line_standin: bool = False
+    """Serve the local LINE stand-in and the /line/demo page inside the app (demo only)."""
 
     @field_validator("database_url")
     @classmethod

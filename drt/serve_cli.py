@@ -116,9 +116,10 @@ def demo(
     from booking.app import create_app
     from booking.demo import DemoFleet, demo_clock, describe_clock
     from booking.world import World
+    from line_channel.demo import demo_settings
 
     ctx: AppContext = typer_ctx.obj
-    settings = ctx.settings.model_copy(update={"embedded": True})
+    settings = demo_settings(ctx.settings.model_copy(update={"embedded": True}), host, port)
     router, _ = ctx.router()
     world = World.build(ctx.area, router)
     prepare_database(settings)
@@ -149,6 +150,7 @@ def demo(
         f"driver tablet:            {base}/driver/  端末コード {seed.DEMO_TABLET}  "
         f"乗務員番号 {seed.DEMO_DRIVER[0]}  暗証番号 {seed.DEMO_DRIVER[1]}"
     )
+    console.print(f"LINE (stand-in):          {base}/line/demo")
     console.print(f"database (SQLite):        {Path(settings.embedded_database_url[10:])}")
     console.print("Map data © OpenStreetMap contributors, ODbL 1.0")
     config = uvicorn.Config(app, host=host, port=port, log_level="warning")

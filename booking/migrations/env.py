@@ -7,6 +7,7 @@ from alembic import context
 from booking import models  # noqa: F401  (registers the tables on Base.metadata)
 from common.db import Base
 from driver_app_api import models as driver_models  # noqa: F401
+from line_channel import models as line_models  # noqa: F401
 
 config = context.config
 connection = config.attributes.get("connection")

@@ -10,6 +10,7 @@ from booking import models  # noqa: F401  (registers the tables)
 from booking.migrate import upgrade
 from common.db import Base
 from driver_app_api import models as driver_models  # noqa: F401
+from line_channel import models as line_models  # noqa: F401
 from tests.harness import IsolatedDatabase
 
 pytestmark = pytest.mark.services

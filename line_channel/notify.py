@@ -1,0 +1,245 @@
+"""Push notifications at the right moments of a rider's day.
+
+:meth:`Notifier.tick` looks at the bookings of LINE-linked residents (pickups from two hours
+ago to the end of the booking horizon) and the dispatcher's live plan, at the time ``now_s``
+of the service clock, and pushes what is due:
+
+``confirmed``    a booking made by phone or app (LINE bookings were answered in the chat);
+``reminder``     the day before, at ``line_reminder_at``;
+``approaching``  the van's planned arrival is ``line_approaching_s`` away (about 5 minutes);
+``delay``        the planned pickup is ``line_delay_notice_s`` later than the promised window;
+``cancelled``    an operator cancelled the booking.
+
+Each notification is claimed once in ``line_pushes`` (so several workers, or a tick run
+twice, never send it twice) and sent with a retry key derived from its claim. Pushes cost
+the town's message quota: ``line_push_kinds`` turns kinds off and ``line_push_daily_cap``
+bounds a service day (the most urgent kinds go first; a capped push is not retried).
+The app runs a tick every ``line_notifier_interval_s`` and as soon as the dispatcher
+publishes a change; tests call :meth:`Notifier.tick` with a simulated clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import anyio
+from linebot.v3.messaging.exceptions import ApiException
+from sqlalchemy.orm import Session, sessionmaker
+
+from booking import models as bm
+from booking import schemas as s
+from booking import service
+from booking.dispatch_host import DispatchHost
+from booking.world import World
+from dispatch.engine import Dispatcher
+from line_channel import messages as msg
+from line_channel import repository as repo
+from line_channel.config import LineConfig
+from line_channel.sender import LineApi
+
+log = logging.getLogger(__name__)
+PRIORITY = ("cancelled", "delay", "approaching", "confirmed", "reminder")
+LOOK_BACK = timedelta(hours=2)
+APPROACH_GRACE_S = 600  # an 「まもなく」 later than this after the planned arrival is pointless
+
+
+def at(unix_s: int) -> datetime:
+    return datetime.fromtimestamp(unix_s, UTC)
+
+
+def reminder_moment_s(world: World, config: LineConfig, pickup_from: datetime) -> int:
+    """When the day-before reminder of a pickup goes out (local ``line_reminder_at``)."""
+    tz = world.config.calendar.time_zone
+    day = pickup_from.astimezone(tz).date() - timedelta(days=1)
+    return int(datetime.combine(day, config.reminder_at, tz).timestamp())
+
+
+def skip_reminder_if_late(
+    session: Session, world: World, config: LineConfig, b: s.Booking, user_id: str, now_s: int
+) -> None:
+    """A rider who books after the reminder time has just read everything: no reminder."""
+    if now_s >= reminder_moment_s(world, config, b.pickup_from):
+        day = world.config.calendar.local_date(now_s)
+        repo.skip_push(session, f"reminder:{b.id}:{user_id}", user_id, "reminder", b.id, day,
+                       at(now_s))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    kind: str
+    user_id: str
+    booking_id: str
+    messages: list[dict[str, Any]]
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.booking_id}:{self.user_id}"
+
+
+def due_kinds(
+    b: bm.Booking, view: s.Booking, linked_at: datetime, world: World, config: LineConfig,
+    now_s: int,
+) -> list[str]:  # fmt: skip
+    """Which notifications this booking is due for now (before quota and before dedup)."""
+    pickup_from_s, pickup_to_s = int(b.pickup_from.timestamp()), int(b.pickup_to.timestamp())
+    if b.status == "cancelled":
+        by_staff = (b.cancelled_by or "").startswith("staff:")
+        return ["cancelled"] if by_staff and pickup_to_s > now_s else []
+    if b.status != "confirmed":
+        return []
+    kinds = []
+    if b.channel != "line" and b.created_at >= linked_at and pickup_from_s > now_s:
+        kinds.append("confirmed")
+    cal = world.config.calendar
+    tomorrow = cal.local_date(now_s) + timedelta(days=1)
+    if cal.local_date(pickup_from_s) == tomorrow and now_s >= reminder_moment_s(
+        world, config, b.pickup_from
+    ):
+        kinds.append("reminder")
+    if view.eta_pickup is not None:
+        eta_s = int(view.eta_pickup.timestamp())
+        if eta_s - config.approaching_s <= now_s <= eta_s + APPROACH_GRACE_S:
+            kinds.append("approaching")
+        if eta_s > pickup_to_s + config.delay_notice_s and now_s < eta_s:
+            kinds.append("delay")
+    return kinds
+
+
+def notice_messages(kind: str, view: s.Booking, world: World, now_s: int) -> list[dict[str, Any]]:
+    phone = world.config.operator_phone
+    if kind == "confirmed":
+        return msg.notice_confirmed(view)
+    if kind == "reminder":
+        return msg.notice_reminder(view)
+    if kind == "approaching":
+        assert view.eta_pickup is not None
+        minutes = max(1, round((view.eta_pickup.timestamp() - now_s) / 60))
+        return msg.notice_approaching(view, minutes)
+    if kind == "delay":
+        assert view.eta_pickup is not None
+        return msg.notice_delay(view, view.eta_pickup, phone)
+    return msg.notice_cancelled(view, phone)
+
+
+def due_notices(
+    session: Session, d: Dispatcher, world: World, config: LineConfig, now_s: int
+) -> list[Notice]:
+    """Every notification due at ``now_s``, most urgent first."""
+    now = at(now_s)
+    horizon = timedelta(days=world.config.policy.book_ahead_days + 2)
+    rows = repo.bookings_around(session, now - LOOK_BACK, now + horizon)
+    links = repo.links_of(session, {b.resident_id for b in rows})
+    out = []
+    for b in rows:
+        view: s.Booking | None = None
+        for link in links.get(b.resident_id, []):
+            if view is None:
+                view = service.booking_view(session, world, b, d)
+            for kind in due_kinds(b, view, link.linked_at, world, config, now_s):
+                if kind in config.push_kinds:
+                    messages = notice_messages(kind, view, world, now_s)
+                    out.append(Notice(kind, link.user_id, b.id, messages))
+    out.sort(key=lambda n: PRIORITY.index(n.kind))
+    return out
+
+
+class Pusher:
+    """Pushes claimed in ``line_pushes`` and sent once, with a stable retry key."""
+
+    def __init__(
+        self, api: LineApi, sessions: sessionmaker[Session], world: World, clock: Callable[[], int]
+    ) -> None:
+        self.api, self.sessions, self.world, self.clock = api, sessions, world, clock
+
+    def day(self, now_s: int) -> date:
+        return self.world.config.calendar.local_date(now_s)
+
+    def claim(
+        self, key: str, kind: str, user_id: str, booking_id: str | None, now_s: int,
+        cap: int | None,
+    ) -> str | None:  # fmt: skip
+        """The retry key to push with, or None if it was sent (or capped) before."""
+        with self.sessions() as session:
+            row = repo.claim_push(session, key, user_id, kind, booking_id, self.day(now_s),
+                                  at(now_s), cap)  # fmt: skip
+            session.commit()
+            return row.retry_key if row is not None else None
+
+    def record(self, results: list[tuple[str, str]], now_s: int) -> None:
+        with self.sessions() as session:
+            for key, status in results:
+                repo.mark_push(session, key, status, at(now_s))
+            session.commit()
+
+    async def send(self, user_id: str, messages: list[dict[str, Any]], retry_key: str) -> str:
+        """``sent``; ``pending`` when worth trying again later; ``failed`` when not."""
+        try:
+            await self.api.push(user_id, messages, retry_key)
+        except ApiException as e:
+            if e.status == 429 or (e.status or 0) >= 500:
+                log.warning("LINE push to %s deferred: %s %s", user_id, e.status, e.body)
+                return "pending"
+            log.error("LINE push to %s refused: %s %s", user_id, e.status, e.body)
+            return "failed"
+        except (aiohttp.ClientError, TimeoutError) as e:
+            log.warning("LINE push to %s deferred: %s", user_id, e)
+            return "pending"
+        return "sent"
+
+    async def push_once(
+        self, key: str, kind: str, user_id: str, messages: list[dict[str, Any]],
+        booking_id: str | None = None, cap: int | None = None,
+    ) -> str:  # fmt: skip
+        now_s = self.clock()
+        retry = await anyio.to_thread.run_sync(
+            self.claim, key, kind, user_id, booking_id, now_s, cap
+        )
+        if retry is None:
+            return "done_before"
+        status = await self.send(user_id, messages, retry)
+        await anyio.to_thread.run_sync(self.record, [(key, status)], now_s)
+        return status
+
+
+class Notifier:
+    """Finds the notifications due and pushes them (see the module docstring)."""
+
+    def __init__(
+        self, config: LineConfig, host: DispatchHost, sessions: sessionmaker[Session],
+        pusher: Pusher, clock: Callable[[], int],
+    ) -> None:  # fmt: skip
+        self.config, self.host, self.sessions, self.pusher, self.clock = (
+            config, host, sessions, pusher, clock,
+        )  # fmt: skip
+
+    def _claim_due(self, now_s: int) -> list[tuple[Notice, str]]:
+        with self.host.read() as d, self.sessions() as session:
+            notices = due_notices(session, d, self.host.world, self.config, now_s)
+            repo.prune_events(session, at(now_s))
+            session.commit()
+        claimed = []
+        for n in notices:
+            retry = self.pusher.claim(n.key, n.kind, n.user_id, n.booking_id, now_s,
+                                      self.config.push_daily_cap)  # fmt: skip
+            if retry is not None:
+                claimed.append((n, retry))
+        return claimed
+
+    async def tick(self, now_s: int | None = None) -> list[Notice]:
+        """Push what is due at ``now_s`` (default: the service clock); returns what was sent."""
+        now = self.clock() if now_s is None else now_s
+        claimed = await anyio.to_thread.run_sync(self._claim_due, now)
+        results, sent = [], []
+        for notice, retry in claimed:
+            status = await self.pusher.send(notice.user_id, notice.messages, retry)
+            results.append((notice.key, status))
+            if status == "sent":
+                sent.append(notice)
+        if results:
+            await anyio.to_thread.run_sync(self.pusher.record, results, now)
+        return sent

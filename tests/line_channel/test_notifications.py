@@ -1,0 +1,155 @@
+"""Push notifications at the right moments of a simulated day (the notifier's tick is
+called with the test clock; pushes go through the real SDK to the stand-in)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from booking import models as bm
+from booking import service
+from line_channel.models import LinePush
+from tests.booking.conftest import JST
+from tests.line_channel.conftest import Line
+
+pytestmark = pytest.mark.services
+
+HANAKO = "U" + "d" * 32
+
+
+def at(day: int, hour: int, minute: int = 0) -> int:
+    return int(datetime(2026, 12, day, hour, minute, tzinfo=JST).timestamp())
+
+
+def operator_books(line: Line, rid: str, when: int, origin: str = "KUR-010") -> bm.Booking:
+    """A booking made by phone (an operator) for the resident, departing at ``when``."""
+    body = {"origin": origin, "destination": "KUR-001", "passengers": {"adult": 1},
+            "mode": "depart_at", "time": datetime.fromtimestamp(when, JST).isoformat(),
+            "resident_id": rid}  # fmt: skip
+    q = line.operator("post", "/v1/operator/quotes", json=body)
+    b = line.operator("post", "/v1/operator/bookings", json={"quote_id": q["offer"]["quote_id"]},
+                      headers={"Idempotency-Key": f"call-{when}-{origin}"})  # fmt: skip
+    with line.db.sessionmaker()() as s:
+        row = s.get(bm.Booking, b["id"])
+        assert row is not None
+        return row
+
+
+def pushes(line: Line, user: str = HANAKO) -> list[str]:
+    """The texts pushed to the user so far."""
+    return [m["text"] for e in line.st.entries(user, sender="bot") if e.via == "push"
+            for m in e.messages]  # fmt: skip
+
+
+def eta_pickup(line: Line, b: bm.Booking) -> int:
+    with line.client.app.state.host.read() as d:  # type: ignore[attr-defined]
+        pick, _ = service.eta(d, b.dispatch_id)
+    assert pick is not None
+    return pick
+
+
+def test_the_notifications_of_a_simulated_day(line: Line) -> None:
+    rid = line.link(HANAKO)
+    phone = line.world.config.operator_phone
+    morning = operator_books(line, rid, at(3, 10))  # by phone, for tomorrow 10:00
+    afternoon = operator_books(line, rid, at(3, 13), origin="KUR-002")
+    assert [n.kind for n in line.tick()] == ["confirmed", "confirmed"]  # made by phone
+    assert len(pushes(line)) == 2
+    assert all("お電話でのご予約を承りました" in t for t in pushes(line))
+    assert "-5678" in pushes(line)[0]
+    assert line.tick() == []  # nothing twice
+
+    line.clock.now_s = at(2, 16, 59)
+    assert line.tick() == []
+    line.clock.now_s = at(2, 17)
+    sent = line.tick()
+    assert sorted(n.kind for n in sent) == ["reminder", "reminder"]
+    assert "明日のご予約のお知らせです" in pushes(line)[-1]
+    line.clock.now_s = at(2, 21)
+    assert line.tick() == []
+
+    eta = eta_pickup(line, morning)
+    line.clock.now_s = eta - line.channel.config.approaching_s - 60
+    assert line.tick() == []
+    line.clock.now_s = eta - line.channel.config.approaching_s
+    sent = line.tick()
+    assert [n.kind for n in sent] == ["approaching"]
+    assert "まもなく" in pushes(line)[-1]
+    assert "あと5分ほど" in pushes(line)[-1]
+    assert line.tick() == []
+
+    # the operator cancels the morning ride (say the rider called)
+    line.operator("post", f"/v1/operator/bookings/{morning.id}/cancel")
+    sent = line.tick()
+    assert [n.kind for n in sent] == ["cancelled"]
+    assert "受付の係によって取り消されました" in pushes(line)[-1]
+    assert phone in pushes(line)[-1]
+
+    # the van is held up: free only 20 minutes after the afternoon window closes
+    host = line.client.app.state.host  # type: ignore[attr-defined]
+    late_s = int(afternoon.pickup_to.timestamp()) + 1200
+    with host.write() as step:
+        step.do("update_vehicle", vehicle=afternoon.vehicle_id,
+                place=line.world.place_of("KUR-001"), available_s=late_s, locked=False)  # fmt: skip
+    assert eta_pickup(line, afternoon) > int(afternoon.pickup_to.timestamp())
+    sent = line.tick()
+    assert [n.kind for n in sent] == ["delay"]
+    assert "遅れています" in pushes(line)[-1]
+    assert "お約束の時間" in pushes(line)[-1]
+    assert line.tick() == []
+    assert len(pushes(line)) == 7
+    assert line.st.rejected == []
+
+
+def test_line_bookings_are_not_pushed_again_and_late_bookings_get_no_reminder(line: Line) -> None:
+    line.link(HANAKO)
+    line.clock.now_s = at(2, 18)  # after the reminder time: book for tomorrow morning
+    line.tap(HANAKO, "a=book")
+    line.tap(HANAKO, "a=stop&id=KUR-010")
+    line.tap(HANAKO, "a=stop&id=KUR-001")
+    line.tap(HANAKO, "a=time&mode=depart_at", datetime="2026-12-03T09:00")
+    offer = line.tap(HANAKO, "a=pax&n=1")
+    confirm = offer[0]["contents"]["footer"]["contents"][0]["action"]["data"]
+    assert "ご予約が確定しました" in line.tap(HANAKO, confirm)[0]["text"]
+    assert line.tick() == []  # confirmed in the chat, and no reminder: it was just read
+    line.clock.now_s = at(2, 22)
+    assert line.tick() == []
+    assert pushes(line) == []
+    with line.db.sessionmaker()() as s:
+        assert s.scalars(select(LinePush.status)).all() == ["skipped"]
+
+
+def test_push_quota_knobs(make_line: Callable[..., Line]) -> None:
+    line = make_line(line_push_daily_cap=1, line_push_kinds="reminder,cancelled")
+    rid = line.link(HANAKO)
+    first = operator_books(line, rid, at(3, 10))
+    operator_books(line, rid, at(3, 14), origin="KUR-002")
+    assert line.tick() == []  # 「confirmed」 is switched off
+    line.operator("post", f"/v1/operator/bookings/{first.id}/cancel")
+    line.clock.now_s = at(2, 17)
+    sent = line.tick()
+    assert [n.kind for n in sent] == ["cancelled"]  # the most urgent one fits the cap of 1
+    assert line.tick() == []
+    with line.db.sessionmaker()() as s:
+        statuses = sorted((p.kind, p.status) for p in s.scalars(select(LinePush)))
+    assert statuses == [("cancelled", "sent"), ("reminder", "capped")]
+    line.clock.now_s = at(3, 17)  # a new day, a new quota (and no reminders for the past)
+    assert line.tick() == []
+    assert len(pushes(line)) == 1
+
+
+def test_the_reminder_time_follows_the_setting(make_line: Callable[..., Line]) -> None:
+    line = make_line(line_reminder_at="08:30", line_push_kinds="reminder")
+    rid = line.link(HANAKO)
+    b = operator_books(line, rid, at(4, 10))  # Friday's ride: reminded on Thursday morning
+    line.clock.now_s = at(2, 17)
+    assert line.tick() == []
+    line.clock.now_s = at(3, 8, 29)
+    assert line.tick() == []
+    line.clock.now_s = at(3, 8, 30)
+    sent = line.tick()
+    assert [(n.kind, n.booking_id) for n in sent] == [("reminder", b.id)]
+    assert "明日のご予約のお知らせです" in pushes(line)[-1]
