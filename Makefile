@@ -38,6 +38,7 @@ bench: $(STAMP)  ## measure everything and write docs/benchmarks.md (about 40 mi
 	$(BIN)/drt bench routing --write docs/benchmarks.md
 	$(BIN)/drt bench stops --write docs/benchmarks.md
 	$(BIN)/drt bench offers --write docs/benchmarks.md
+	$(BIN)/drt bench sim --write docs/benchmarks.md
 	$(BIN)/drt bench darp --set a,b,pr --time-limit 60 --jobs 2 --write docs/benchmarks.md --write-solutions docs/darp-solutions
 
 clean:
