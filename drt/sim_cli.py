@@ -258,20 +258,32 @@ def sweep(
         return
     print_table(
         f"{sc.name}: 台数ごとの結果(平均、{seeds} 通りの乱数)/ by fleet size (mean of {seeds} seeds)",
-        ["vehicles", "served", "wait mean (s)", "wait p90 (s)", "trips / veh-h", "promises broken"],
+        ["vehicles", "served", "wait mean (min)", "wait p90 (min)", "trips / veh-h", "broken"],
         [
             (
                 r["vehicles"],
-                f"{r['served_share_mean']:.1%}",
-                r["wait_mean_s_mean"],
-                r["wait_p90_s_mean"],
-                r["passenger_trips_per_vehicle_hour_mean"],
-                r["promises_broken_mean"],
+                _share(r["served_share_mean"]),
+                _minutes(r["wait_mean_s_mean"]),
+                _minutes(r["wait_p90_s_mean"]),
+                _number(r["passenger_trips_per_vehicle_hour_mean"], 2),
+                _number(r["promises_broken_mean"], 1),
             )
             for r in summary
         ],
     )
     console.print(f"Files: {', '.join(str(f) for f in files)}")
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _minutes(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds / 60:.1f}"
+
+
+def _number(value: float | None, digits: int) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
 
 
 def _fleet_sizes(text: str) -> list[int]:

@@ -26,7 +26,7 @@ from typing import Protocol
 import numpy as np
 
 from dispatch.model import Mode, TripRequest
-from sim.scenario import DemandSpec, Scenario, _bad
+from sim.scenario import DemandSpec, Scenario, invalid_setting
 from sim.world import Floats, World
 
 LAST_TRIP_BEFORE_END_S = 1800
@@ -113,7 +113,7 @@ def attraction(world: World, spec: DemandSpec) -> Floats:
     index = {pid: i for i, pid in enumerate(world.place_ids)}
     for pid, extra in spec.extra_attraction:
         if pid not in index:
-            raise _bad(
+            raise invalid_setting(
                 "demand.extra_attraction",
                 f"乗降ポイント {pid} はありません",
                 f"no meeting point {pid}",
@@ -221,7 +221,7 @@ def demand_model(name: str) -> DemandModel:
     try:
         return DEMAND_MODELS[name]
     except KeyError:
-        raise _bad(
+        raise invalid_setting(
             "demand.model",
             f"{', '.join(DEMAND_MODELS)} のどれかです",
             f"one of {', '.join(DEMAND_MODELS)}",

@@ -383,7 +383,8 @@ def render_report(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(scenario.title_ja)} – シミュレーション結果</title>
 <style>
-body {{ font-family: "Hiragino Sans", "Noto Sans JP", "Yu Gothic", sans-serif; font-size: 18px;
+body {{ font-family: "Hiragino Sans", "Yu Gothic", Meiryo, "Noto Sans JP", IPAexGothic, sans-serif;
+       font-size: 18px;
        line-height: 1.6; max-width: 1000px; margin: 2em auto; padding: 0 1em; color: #111; }}
 h1 {{ font-size: 1.8em; margin-bottom: 0; }} h2 {{ margin-top: 1.6em; border-bottom: 2px solid #1b9e77; }}
 .en {{ color: #555; font-size: 0.85em; }} table {{ border-collapse: collapse; width: 100%; }}

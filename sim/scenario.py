@@ -36,7 +36,9 @@ class UnknownScenario(DrtError):
     http_status = 404
 
 
-def _bad(key: str, rule_ja: str, rule_en: str, source: Path | None = None) -> ScenarioError:
+def invalid_setting(
+    key: str, rule_ja: str, rule_en: str, source: Path | None = None
+) -> ScenarioError:
     where = f" ({source})" if source else ""
     return ScenarioError(
         f"シナリオの設定「{key}」が正しくありません: {rule_ja}{where}",
@@ -57,7 +59,9 @@ def parse_clock(key: str, value: Any) -> int:
                 return sign * (int(hh) * H + int(mm) * 60)
         except ValueError:
             pass
-    raise _bad(key, f"「{value}」は時刻(HH:MM)ではありません", f"'{value}' is not a time (HH:MM)")
+    raise invalid_setting(
+        key, f"「{value}」は時刻(HH:MM)ではありません", f"'{value}' is not a time (HH:MM)"
+    )
 
 
 def clock_text(seconds: int) -> str:
@@ -77,7 +81,7 @@ class BreakSpec:
 
     def __post_init__(self) -> None:
         if not 0 < self.duration_s <= 4 * H or self.latest_s < self.earliest_s:
-            raise _bad(
+            raise invalid_setting(
                 "fleet.breaks",
                 "開始の幅と長さ(0〜4時間)を確認してください",
                 "needs earliest <= latest and a duration of 0-4 hours",
@@ -97,18 +101,18 @@ class VehicleGroup:
 
     def __post_init__(self) -> None:
         if self.count < 0 or not 1 <= self.seats <= 60 or not 0 <= self.wheelchairs <= 8:
-            raise _bad(
+            raise invalid_setting(
                 "fleet",
                 "台数は0以上、座席は1〜60、車いすは0〜8です",
                 "count >= 0, seats 1-60, wheelchairs 0-8",
             )
         if (self.shift_start_s is None) != (self.shift_end_s is None):
-            raise _bad(
+            raise invalid_setting(
                 "fleet.shift", "開始と終了の両方を指定してください", "give both start and end"
             )
         start, end = self.shift_start_s, self.shift_end_s
         if start is not None and end is not None and end <= start:
-            raise _bad("fleet.shift", "終了は開始より後です", "end must be after start")
+            raise invalid_setting("fleet.shift", "終了は開始より後です", "end must be after start")
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,26 +154,34 @@ class DemandSpec:
         }
         for key, value in shares.items():
             if not 0.0 <= value <= 1.0:
-                raise _bad(f"demand.{key}", "0〜1 の割合です", "must be a share 0..1")
+                raise invalid_setting(f"demand.{key}", "0〜1 の割合です", "must be a share 0..1")
         if not 0 <= self.trips_per_day <= 1_000_000:
-            raise _bad("demand.trips_per_day", "0〜1,000,000 です", "must be 0..1,000,000")
+            raise invalid_setting(
+                "demand.trips_per_day", "0〜1,000,000 です", "must be 0..1,000,000"
+            )
         if (
             not self.group_sizes
             or any(p < 0 for p in self.group_sizes)
             or sum(self.group_sizes) <= 0
         ):
-            raise _bad(
+            raise invalid_setting(
                 "demand.group_sizes", "人数ごとの割合(1人, 2人, …)です", "shares for 1, 2, … riders"
             )
         if not 0 < self.advance_lead_min_s <= self.advance_lead_max_s:
-            raise _bad("demand.advance_lead", "最小 ≤ 最大、正の値です", "needs 0 < min <= max")
+            raise invalid_setting(
+                "demand.advance_lead", "最小 ≤ 最大、正の値です", "needs 0 < min <= max"
+            )
         if not 0 <= self.confirm_delay_min_s <= self.confirm_delay_max_s:
-            raise _bad("demand.confirm_delay", "最小 ≤ 最大です", "needs 0 <= min <= max")
+            raise invalid_setting(
+                "demand.confirm_delay", "最小 ≤ 最大です", "needs 0 <= min <= max"
+            )
         if self.decay_s <= 0:
-            raise _bad("demand.decay_s", "正の値です", "must be positive")
+            raise invalid_setting("demand.decay_s", "正の値です", "must be positive")
         for hour, weight in self.hourly:
             if not 0 <= hour <= 23 or weight < 0 or not math.isfinite(weight):
-                raise _bad("demand.hourly", "時(0〜23)と0以上の重みです", "hour 0-23, weight >= 0")
+                raise invalid_setting(
+                    "demand.hourly", "時(0〜23)と0以上の重みです", "hour 0-23, weight >= 0"
+                )
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,13 +201,15 @@ class OperationsSpec:
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.travel_noise_sigma <= 1.0:
-            raise _bad("operations.travel_noise_sigma", "0〜1 です", "must be 0..1")
+            raise invalid_setting("operations.travel_noise_sigma", "0〜1 です", "must be 0..1")
         if not 0.0 <= self.depart_early_share <= 2.0:
-            raise _bad("operations.depart_early_share", "0〜2 です", "must be 0..2")
+            raise invalid_setting("operations.depart_early_share", "0〜2 です", "must be 0..2")
         if not 0.0 <= self.planning_buffer_share <= 1.0:
-            raise _bad("operations.planning_buffer_share", "0〜1 です", "must be 0..1")
+            raise invalid_setting("operations.planning_buffer_share", "0〜1 です", "must be 0..1")
         if not 0 <= self.no_show_wait_s <= 1800:
-            raise _bad("operations.no_show_wait_s", "0〜1800 秒です", "must be 0..1800 s")
+            raise invalid_setting(
+                "operations.no_show_wait_s", "0〜1800 秒です", "must be 0..1800 s"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,11 +224,11 @@ class GridSpec:
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.size_km <= 100.0 or not 100.0 <= self.spacing_m <= 5000.0:
-            raise _bad(
+            raise invalid_setting(
                 "grid", "大きさ1〜100 km、間隔100〜5000 m です", "size 1-100 km, spacing 100-5000 m"
             )
         if not 5.0 <= self.speed_kmh <= 120.0 or not 1 <= self.depots <= 16:
-            raise _bad(
+            raise invalid_setting(
                 "grid", "速度5〜120 km/h、車庫1〜16か所です", "speed 5-120 km/h, 1-16 depots"
             )
 
@@ -240,15 +254,19 @@ class Scenario:
 
     def __post_init__(self) -> None:
         if self.world not in WORLDS:
-            raise _bad("scenario.world", f"{', '.join(WORLDS)} のどれかです", f"one of {WORLDS}")
+            raise invalid_setting(
+                "scenario.world", f"{', '.join(WORLDS)} のどれかです", f"one of {WORLDS}"
+            )
         if self.day not in DAY_TYPES:
-            raise _bad(
+            raise invalid_setting(
                 "scenario.day", f"{', '.join(DAY_TYPES)} のどれかです", f"one of {DAY_TYPES}"
             )
         if not 0 <= self.service_start_s < self.service_end_s <= 30 * H:
-            raise _bad("timetable", "開始は終了より前です", "start must be before end")
+            raise invalid_setting("timetable", "開始は終了より前です", "start must be before end")
         if not self.fleet or sum(g.count for g in self.fleet) < 0:
-            raise _bad("fleet", "車両を1組以上指定してください", "at least one vehicle group")
+            raise invalid_setting(
+                "fleet", "車両を1組以上指定してください", "at least one vehicle group"
+            )
 
     @property
     def vehicle_count(self) -> int:
@@ -261,7 +279,7 @@ class Scenario:
     def with_fleet(self, vehicles: int) -> Scenario:
         """The same scenario with ``vehicles`` vehicles, taking the file's vehicles in turn."""
         if vehicles < 1:
-            raise _bad("fleet", "1台以上にしてください", "at least one vehicle")
+            raise invalid_setting("fleet", "1台以上にしてください", "at least one vehicle")
         templates = self.vehicle_templates() or [replace(self.fleet[0], count=1)]
         chosen = [templates[i % len(templates)] for i in range(vehicles)]
         return replace(self, fleet=tuple(chosen))
@@ -286,7 +304,7 @@ def _seconds(table: dict[str, Any], key: str, default: int, where: str) -> int:
     else:
         return default
     if not isinstance(value, int | float) or isinstance(value, bool):
-        raise _bad(f"{where}.{key}", "数値です", "must be a number")
+        raise invalid_setting(f"{where}.{key}", "数値です", "must be a number")
     return round(value * scale)
 
 
@@ -300,25 +318,29 @@ def _pair(table: dict[str, Any], key: str, default: tuple[int, int], where: str)
                 or len(value) != 2
                 or not all(isinstance(v, int | float) for v in value)
             ):
-                raise _bad(f"{where}.{key}{suffix}", "[最小, 最大] です", "must be [min, max]")
+                raise invalid_setting(
+                    f"{where}.{key}{suffix}", "[最小, 最大] です", "must be [min, max]"
+                )
             return round(value[0] * scale), round(value[1] * scale)
     return default
 
 
 def _no_unknown(table: dict[str, Any], where: str, source: Path) -> None:
     if table:
-        raise _bad(
+        raise invalid_setting(
             f"{where}.{', '.join(sorted(table))}", "不明な設定です", "unknown setting", source
         )
 
 
 def _breaks(raw: Any, source: Path) -> tuple[BreakSpec, ...]:
     if not isinstance(raw, list):
-        raise _bad("fleet.breaks", "表の配列です", "must be an array of tables", source)
+        raise invalid_setting("fleet.breaks", "表の配列です", "must be an array of tables", source)
     out = []
     for item in raw:
         if not isinstance(item, dict):
-            raise _bad("fleet.breaks", "表の配列です", "must be an array of tables", source)
+            raise invalid_setting(
+                "fleet.breaks", "表の配列です", "must be an array of tables", source
+            )
         b = dict(item)
         earliest = parse_clock("fleet.breaks.earliest", b.pop("earliest", None))
         latest = parse_clock("fleet.breaks.latest", b.pop("latest", None))
@@ -330,7 +352,7 @@ def _breaks(raw: Any, source: Path) -> tuple[BreakSpec, ...]:
 
 def _fleet(raw: Any, source: Path) -> tuple[VehicleGroup, ...]:
     if not isinstance(raw, list) or not raw:
-        raise _bad(
+        raise invalid_setting(
             "fleet", "[[fleet]] を1つ以上書いてください", "needs at least one [[fleet]]", source
         )
     groups = []
@@ -340,7 +362,9 @@ def _fleet(raw: Any, source: Path) -> tuple[VehicleGroup, ...]:
         start = end = None
         if shift is not None:
             if not isinstance(shift, list) or len(shift) != 2:
-                raise _bad("fleet.shift", '["HH:MM", "HH:MM"] です', 'must be ["HH:MM", "HH:MM"]')
+                raise invalid_setting(
+                    "fleet.shift", '["HH:MM", "HH:MM"] です', 'must be ["HH:MM", "HH:MM"]'
+                )
             start, end = parse_clock("fleet.shift", shift[0]), parse_clock("fleet.shift", shift[1])
         breaks = _breaks(g.pop("breaks", []), source)
         try:
@@ -355,7 +379,7 @@ def _fleet(raw: Any, source: Path) -> tuple[VehicleGroup, ...]:
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise _bad(
+            raise invalid_setting(
                 "fleet", f"値が読めません ({exc})", f"cannot read a value ({exc})", source
             ) from None
         _no_unknown(g, "fleet", source)
@@ -366,7 +390,9 @@ def _weights(raw: Any, key: str, source: Path) -> tuple[tuple[str, float], ...]:
     if not isinstance(raw, dict) or not all(
         isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in raw.values()
     ):
-        raise _bad(key, "名前 = 0以上の数 の表です", "must map names to numbers >= 0", source)
+        raise invalid_setting(
+            key, "名前 = 0以上の数 の表です", "must map names to numbers >= 0", source
+        )
     return tuple((str(k), float(v)) for k, v in raw.items())
 
 
@@ -375,7 +401,7 @@ def _demand(raw: dict[str, Any], source: Path) -> DemandSpec:
     base = DemandSpec()
     hourly = d.pop("hourly", {})
     if not isinstance(hourly, dict):
-        raise _bad(
+        raise invalid_setting(
             "demand.hourly",
             '{ "07" = 0.6, … } の表です',
             'must be a table { "07" = 0.6, … }',
@@ -384,7 +410,7 @@ def _demand(raw: dict[str, Any], source: Path) -> DemandSpec:
     try:
         hours = tuple(sorted((int(h), float(w)) for h, w in hourly.items()))
     except (TypeError, ValueError):
-        raise _bad(
+        raise invalid_setting(
             "demand.hourly", "時 = 重み の表です", "must map hours to weights", source
         ) from None
     lead = _pair(d, "advance_lead", (base.advance_lead_min_s, base.advance_lead_max_s), "demand")
@@ -409,7 +435,9 @@ def _demand(raw: dict[str, Any], source: Path) -> DemandSpec:
         ),
     }
     if not isinstance(groups, list) or not all(isinstance(v, int | float) for v in groups):
-        raise _bad("demand.group_sizes", "数の配列です", "must be an array of numbers", source)
+        raise invalid_setting(
+            "demand.group_sizes", "数の配列です", "must be an array of numbers", source
+        )
     kwargs["group_sizes"] = tuple(float(v) for v in groups)
     for key in (
         "model",
@@ -428,9 +456,9 @@ def _demand(raw: dict[str, Any], source: Path) -> DemandSpec:
     try:
         spec = DemandSpec(**kwargs)
     except TypeError as exc:
-        raise _bad("demand", str(exc), str(exc), source) from None
+        raise invalid_setting("demand", str(exc), str(exc), source) from None
     if not isinstance(spec.model, str):
-        raise _bad("demand.model", "名前です", "must be a name", source)
+        raise invalid_setting("demand.model", "名前です", "must be a name", source)
     return spec
 
 
@@ -439,18 +467,18 @@ def scenario_from_dict(data: dict[str, Any], source: Path) -> Scenario:
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
     head = data.pop("scenario", None)
     if not isinstance(head, dict):
-        raise _bad(
+        raise invalid_setting(
             "scenario", "[scenario] の表がありません", "the [scenario] table is missing", source
         )
     timetable = data.pop("timetable", {})
     day = str(head.pop("day", "weekday"))
     if day not in DAY_TYPES:
-        raise _bad(
+        raise invalid_setting(
             "scenario.day", f"{', '.join(DAY_TYPES)} のどれかです", f"one of {DAY_TYPES}", source
         )
     hours = timetable.get(day)
     if not isinstance(hours, list) or len(hours) != 2:
-        raise _bad(
+        raise invalid_setting(
             f"timetable.{day}",
             '["HH:MM", "HH:MM"] の運行時間がありません',
             "no service hours for that day type",
@@ -466,7 +494,7 @@ def scenario_from_dict(data: dict[str, Any], source: Path) -> Scenario:
             planning_buffer_share=float(ops_raw.pop("planning_buffer_share", 0.0)),
         )
     except (TypeError, ValueError) as exc:
-        raise _bad("operations", str(exc), str(exc), source) from None
+        raise invalid_setting("operations", str(exc), str(exc), source) from None
     _no_unknown(ops_raw, "operations", source)
     grid_raw = data.pop("grid", None)
     grid = None
@@ -474,7 +502,7 @@ def scenario_from_dict(data: dict[str, Any], source: Path) -> Scenario:
         try:
             grid = GridSpec(**grid_raw)
         except TypeError as exc:
-            raise _bad("grid", str(exc), str(exc), source) from None
+            raise invalid_setting("grid", str(exc), str(exc), source) from None
     fleet = _fleet(data.pop("fleet", None), source)
     demand = _demand(data.pop("demand", {}), source)
     try:
@@ -499,7 +527,7 @@ def scenario_from_dict(data: dict[str, Any], source: Path) -> Scenario:
     _no_unknown(head, "scenario", source)
     _no_unknown(data, "(top level)", source)
     if scenario.world == "grid" and scenario.grid is None:
-        raise _bad(
+        raise invalid_setting(
             "grid",
             'world = "grid" には [grid] が必要です',
             'world = "grid" needs a [grid] table',
