@@ -98,11 +98,11 @@ class StateStore:
     def __init__(self, client: redis.Redis, prefix: str, ttl_s: int) -> None:
         self.client, self.prefix, self.ttl_s = client, prefix, ttl_s
 
-    def _key(self, kind: str, user_id: str) -> str:
+    def key(self, kind: str, user_id: str) -> str:
         return f"{self.prefix}line:{kind}:{user_id}"
 
     def load(self, user_id: str) -> State:
-        raw = self.client.get(self._key("conv", user_id))
+        raw = self.client.get(self.key("conv", user_id))
         if not raw:
             return State()
         try:
@@ -112,21 +112,21 @@ class StateStore:
 
     def save(self, user_id: str, state: State) -> None:
         if state == State():
-            self.client.delete(self._key("conv", user_id))
+            self.client.delete(self.key("conv", user_id))
         else:
-            self.client.set(self._key("conv", user_id), json.dumps(asdict(state)), ex=self.ttl_s)
+            self.client.set(self.key("conv", user_id), json.dumps(asdict(state)), ex=self.ttl_s)
 
     def link_failures(self, user_id: str) -> int:
-        return int(str(self.client.get(self._key("linkfail", user_id)) or 0))
+        return int(str(self.client.get(self.key("linkfail", user_id)) or 0))
 
     def add_link_failure(self, user_id: str) -> int:
-        key = self._key("linkfail", user_id)
+        key = self.key("linkfail", user_id)
         n = int(self.client.incr(key))
         self.client.expire(key, 86_400)
         return n
 
     def lock(self, user_id: str) -> RedisLock:
-        return RedisLock(self.client, self._key("lock", user_id), USER_LOCK_MS)
+        return RedisLock(self.client, self.key("lock", user_id), USER_LOCK_MS)
 
 
 def normalize(text: str) -> str:
@@ -434,7 +434,7 @@ class Turn:
             n = normalize(raw).translate(KANJI_DIGITS).removesuffix("人").removesuffix("名")
             if n.isdigit():
                 return self.passengers({"n": n})
-            return [msg.ask_passengers()]
+            return [msg.ask_passengers(self.phone)]
         return [msg.help_text(self.phone, not_understood=True)]
 
     # -- time, passengers, the offer ----------------------------------------------------------
@@ -455,7 +455,7 @@ class Turn:
         if not self._have_places():
             return self.book({})
         self.state.mode, self.state.time, self.state.step = "asap", "", "passengers"
-        return [msg.ask_passengers()]
+        return [msg.ask_passengers(self.phone)]
 
     def picked_time(self, params: dict[str, str]) -> list[Message]:
         if not self._have_places():
@@ -477,7 +477,7 @@ class Turn:
 
     def _set_time(self, when: datetime, mode: str) -> list[Message]:
         self.state.mode, self.state.time, self.state.step = mode, when.isoformat(), "passengers"
-        return [msg.ask_passengers()]
+        return [msg.ask_passengers(self.phone)]
 
     def retime(self, _params: dict[str, str]) -> list[Message]:
         if not (self.state.origin and self.state.destination):
@@ -493,7 +493,7 @@ class Turn:
         except ValueError:
             n = 0
         if n < 1:
-            return [msg.ask_passengers()]
+            return [msg.ask_passengers(self.phone)]
         if n > self.c.max_passengers:
             return [msg.too_many(self.phone, self.c.max_passengers)]
         self.state.passengers = n

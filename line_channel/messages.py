@@ -386,9 +386,10 @@ def time_not_understood() -> Message:
     )
 
 
-def ask_passengers() -> Message:
+def ask_passengers(phone: str) -> Message:
     return text(
-        "何人で乗りますか?\n(ご本人を入れた人数です)",
+        "何人で乗りますか?\n(ご本人を入れた人数です)\n"
+        f"お子さまや障がい者割引の方がいっしょのときは、お電話({phone})でご予約ください。",
         *[postback(f"{n}人", "pax", n=n) for n in (1, 2, 3, 4)],
         quit_action(),
     )

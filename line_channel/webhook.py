@@ -238,6 +238,9 @@ class LineChannel:
         menu = rich_menu(self.phone)
         image = await anyio.to_thread.run_sync(rich_menu_image, self.phone)
         for attempt in range(RICH_MENU_TRIES):
+            if not self.redis.set(self.store.key("richmenu", "setup"), "1", nx=True, ex=30):
+                await asyncio.sleep(2)  # another worker is creating it; then find it listed
+                continue
             try:
                 self.rich_menu_id = await self.api.ensure_rich_menu(menu, image)
                 self.rich_menu_ready.set()
@@ -245,6 +248,8 @@ class LineChannel:
             except (ApiException, aiohttp.ClientError, TimeoutError) as e:
                 log.warning("LINE rich menu not set up yet (%s); trying again", e)
                 await asyncio.sleep(min(2**attempt, 30))
+            finally:
+                self.redis.delete(self.store.key("richmenu", "setup"))
         log.error("LINE rich menu could not be set up; the chat still works without it")
 
     async def run_notifier(self) -> None:

@@ -79,11 +79,12 @@ def standin() -> Iterator[tuple[Standin, str]]:
 
 
 def line_settings(backends: Backends, prefix: str, base: str, **over: Any) -> Settings:
-    return load_settings(
-        redis_url=backends.redis_url, embedded=backends.embedded, redis_prefix=prefix,
-        line_channel_secret=SECRET, line_channel_access_token=TOKEN, line_api_base=base,
-        line_api_data_base=base, line_notifier_interval_s=0, **over,
-    )  # fmt: skip
+    values = {
+        "redis_url": backends.redis_url, "embedded": backends.embedded, "redis_prefix": prefix,
+        "line_channel_secret": SECRET, "line_channel_access_token": TOKEN, "line_api_base": base,
+        "line_api_data_base": base, "line_notifier_interval_s": 0,
+    }  # fmt: skip
+    return load_settings(**{**values, **over})
 
 
 @dataclass

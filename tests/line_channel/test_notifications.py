@@ -3,6 +3,7 @@ called with the test clock; pushes go through the real SDK to the stand-in)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -153,3 +154,14 @@ def test_the_reminder_time_follows_the_setting(make_line: Callable[..., Line]) -
     sent = line.tick()
     assert [(n.kind, n.booking_id) for n in sent] == [("reminder", b.id)]
     assert "明日のご予約のお知らせです" in pushes(line)[-1]
+
+
+def test_the_notifier_runs_by_itself_and_wakes_on_changes(make_line: Callable[..., Line]) -> None:
+    line = make_line(line_notifier_interval_s=60)  # a long interval: the change must wake it
+    rid = line.link(HANAKO)
+    operator_books(line, rid, at(3, 10))
+    deadline = time.monotonic() + 20
+    while not pushes(line) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(pushes(line)) == 1
+    assert "お電話でのご予約を承りました" in pushes(line)[0]
