@@ -238,6 +238,80 @@ def route_cost(seq: Ints, m: int, loc: Ints, cost: Floats) -> float:
 
 
 @jit
+def prepare_route(
+    seq: Ints,
+    m: int,
+    pos: Ints,
+    loc: Ints,
+    early: Floats,
+    late: Floats,
+    svc: Floats,
+    dq: Ints,
+    dw: Ints,
+    kind: Ints,
+    partner: Ints,
+    maxride: Floats,
+    ride_from: Floats,
+    load0: int,
+    load0_w: int,
+    tt: Floats,
+    prep: Floats,
+) -> None:
+    """What the insertion filters need to know of a route, computed once per route state.
+
+    ``prep`` has 7 rows of length >= m: earliest times, waits, seat and wheelchair loads,
+    forward slack, cumulative travel and ride-time room (see :func:`best_insertion`).
+    """
+    eb, ew, load, load_w, fs, cum, room = (
+        prep[0],
+        prep[1],
+        prep[2],
+        prep[3],
+        prep[4],
+        prep[5],
+        prep[6],
+    )
+    # Earliest schedule and loads of the current route, for the cheap filters.
+    eb[0] = early[seq[0]]
+    ew[0] = 0.0
+    _forward(seq, m, 0, loc, early, svc, tt, eb, ew)
+    load[0] = load0
+    load_w[0] = load0_w
+    for k in range(1, m):
+        load[k] = load[k - 1] + dq[seq[k]]
+        load_w[k] = load_w[k - 1] + dw[seq[k]]
+    # Forward slack of the earliest schedule: how much a stop may be pushed later without
+    # breaking a window downstream (ride times ignored, so it is a necessary condition).
+    fs[m - 1] = late[seq[m - 1]] - eb[m - 1]
+    for k in range(m - 2, -1, -1):
+        fs[k] = min(late[seq[k]] - eb[k], ew[k + 1] + fs[k + 1])
+    # Travel and service time from the start to each position, without waiting.
+    cum[0] = 0.0
+    for k in range(1, m):
+        cum[k] = cum[k - 1] + svc[seq[k - 1]] + tt[loc[seq[k - 1]], loc[seq[k]]]
+    # Ride-time room on each leg k -> k+1: how much longer the shortest possible ride of
+    # every rider on board over that leg may get. A detour inserted there must fit in it.
+    for k in range(m):
+        room[k] = INF
+        pos[seq[k]] = k
+    for j in range(1, m - 1):
+        s = seq[j]
+        if kind[s] != DROPOFF:
+            continue
+        mate = partner[s]
+        if mate >= 0:
+            i = pos[mate]
+            shortest = cum[j] - cum[i] - svc[mate]
+        else:
+            i = 0
+            shortest = early[seq[0]] - ride_from[s] + cum[j]
+        spare = maxride[s] - shortest
+        for k in range(i, j):
+            if spare < room[k]:
+                room[k] = spare
+
+
+@jit
 def best_insertion(
     seq: Ints,
     m: int,
@@ -278,49 +352,52 @@ def best_insertion(
     candidates get the exact O(m^2) schedule check, cheapest first, so one call costs
     O(m^2) at worst. ``work`` is scratch of size >= m + 2.
     """
-    # Earliest schedule and loads of the current route, for the cheap filters.
-    eb = np.empty(m)
-    ew = np.empty(m)
-    eb[0] = early[seq[0]]
-    ew[0] = 0.0
-    _forward(seq, m, 0, loc, early, svc, tt, eb, ew)
-    load = np.empty(m)
-    load_w = np.empty(m)
-    load[0] = load0
-    load_w[0] = load0_w
-    for k in range(1, m):
-        load[k] = load[k - 1] + dq[seq[k]]
-        load_w[k] = load_w[k - 1] + dw[seq[k]]
-    # Forward slack of the earliest schedule: how much a stop may be pushed later without
-    # breaking a window downstream (ride times ignored, so it is a necessary condition).
-    fs = np.empty(m)
-    fs[m - 1] = late[seq[m - 1]] - eb[m - 1]
-    for k in range(m - 2, -1, -1):
-        fs[k] = min(late[seq[k]] - eb[k], ew[k + 1] + fs[k + 1])
-    # Travel and service time from the start to each position, without waiting.
-    cum = np.zeros(m)
-    for k in range(1, m):
-        cum[k] = cum[k - 1] + svc[seq[k - 1]] + tt[loc[seq[k - 1]], loc[seq[k]]]
-    # Ride-time room on each leg k -> k+1: how much longer the shortest possible ride of
-    # every rider on board over that leg may get. A detour inserted there must fit in it.
-    room = np.full(m, INF)
-    for k in range(m):
-        pos[seq[k]] = k
-    for j in range(1, m - 1):
-        s = seq[j]
-        if kind[s] != DROPOFF:
-            continue
-        mate = partner[s]
-        if mate >= 0:
-            i = pos[mate]
-            shortest = cum[j] - cum[i] - svc[mate]
-        else:
-            i = 0
-            shortest = early[seq[0]] - ride_from[s] + cum[j]
-        spare = maxride[s] - shortest
-        for k in range(i, j):
-            if spare < room[k]:
-                room[k] = spare
+    prep = np.empty((7, m))
+    prepare_route(
+        seq, m, pos, loc, early, late, svc, dq, dw, kind, partner, maxride, ride_from,
+        load0, load0_w, tt, prep,
+    )  # fmt: skip
+    return best_prepared(
+        seq, m, p, d, pos, loc, early, late, svc, dq, dw, kind, partner, maxride, ride_from,
+        cap, cap_w, load0, load0_w, max_duration, tt, cost, bt, wt, work, limit_cost, first_pos,
+        max_checks, prep,
+    )  # fmt: skip
+
+
+@jit
+def best_prepared(
+    seq: Ints,
+    m: int,
+    p: int,
+    d: int,
+    pos: Ints,
+    loc: Ints,
+    early: Floats,
+    late: Floats,
+    svc: Floats,
+    dq: Ints,
+    dw: Ints,
+    kind: Ints,
+    partner: Ints,
+    maxride: Floats,
+    ride_from: Floats,
+    cap: int,
+    cap_w: int,
+    load0: int,
+    load0_w: int,
+    max_duration: float,
+    tt: Floats,
+    cost: Floats,
+    bt: Floats,
+    wt: Floats,
+    work: Ints,
+    limit_cost: float,
+    first_pos: int,
+    max_checks: int,
+    prep: Floats,
+) -> tuple[float, int, int, int]:
+    """:func:`best_insertion` on a route whose :func:`prepare_route` is in ``prep``."""
+    eb, load, load_w, fs, cum, room = prep[0], prep[2], prep[3], prep[4], prep[5], prep[6]
     n_cand = 0
     cand_cost = np.empty(m * m)
     cand_a = np.empty(m * m, dtype=np.int64)
