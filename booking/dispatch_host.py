@@ -308,7 +308,7 @@ class DispatchHost:
             for b in step.dispatcher.bookings.values()
         ):
             step.do("expire")
-        for vid, v in sorted(step.dispatcher.vehicles.items()):  # past days leave the search
-            day = vid.rpartition("@")[2]
-            if v.in_service and day < today.isoformat() and not step.dispatcher.plans[vid]:
+        for vid, vehicle in sorted(step.dispatcher.vehicles.items()):  # past days leave
+            past = vid.rpartition("@")[2] < today.isoformat()
+            if vehicle.in_service and past and not step.dispatcher.plans[vid]:
                 step.do("end_shift", vehicle=vid)

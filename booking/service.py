@@ -522,19 +522,34 @@ def _stored_answer(
 ) -> m.IdempotencyKey | None:
     row = session.get(m.IdempotencyKey, (actor.key, key))
     if row is not None and row.request_hash != digest:
-        raise IdempotencyKeyReused(
-            "同じ受付番号(Idempotency-Key)で、違う内容が送られました。新しい番号で送り直してください。",
-            "This Idempotency-Key was used with a different request. Use a new key.",
-        )
+        raise _key_reused()
     return row
+
+
+def _key_reused() -> IdempotencyKeyReused:
+    return IdempotencyKeyReused(
+        "同じ受付番号(Idempotency-Key)で、違う内容が送られました。新しい番号で送り直してください。",
+        "This Idempotency-Key was used with a different request. Use a new key.",
+    )
 
 
 def confirm(
     host: DispatchHost, actor: Actor, body: s.BookingCreate, key: str, channel: str
 ) -> tuple[int, dict[str, Any]]:
-    """Confirm a quote; the same key and body always give the same answer (status, body)."""
+    """Confirm a quote; the same key and body always give the same answer (status, body).
+
+    The answer is stored with the booking in one transaction (the durable record, checked
+    inside the writer turn) and cached in Redis for a day, so a retry is answered at once
+    without waiting for the writer lock."""
     world = host.world
     digest = body_hash(body.model_dump())
+    cache_key = f"{host.prefix}idem:{actor.key}:{hashlib.sha256(key.encode()).hexdigest()}"
+    cached = host.redis.get(cache_key)
+    if cached is not None:
+        hit = json.loads(str(cached))
+        if hit["hash"] != digest:
+            raise _key_reused()
+        return int(hit["status"]), dict(hit["body"])
     with host.write() as step:
         stored = _stored_answer(step.session, actor, key, digest)
         if stored is not None:
@@ -562,6 +577,9 @@ def confirm(
                                           status_code=201, body=answer, created_at=now_utc()))  # fmt: skip
         audit(step.session, actor, "booking.confirm", resident_id=b.resident_id, booking_id=b.id)
         step.publish("booking_confirmed", booking_id=b.id, vehicle_id=b.vehicle_id)
+    host.redis.set(
+        cache_key, json.dumps({"hash": digest, "status": 201, "body": answer}), ex=86_400
+    )
     return 201, answer
 
 
