@@ -75,17 +75,25 @@ class Notice:
     user_id: str
     booking_id: str
     messages: list[dict[str, Any]]
+    reminder_s: int  # when this booking's reminder is due
 
     @property
     def key(self) -> str:
         return f"{self.kind}:{self.booking_id}:{self.user_id}"
 
+    @property
+    def reminder_key(self) -> str:
+        return f"reminder:{self.booking_id}:{self.user_id}"
+
 
 def due_kinds(
-    b: bm.Booking, view: s.Booking, linked_at: datetime, world: World, config: LineConfig,
+    b: bm.Booking, eta_s: int | None, linked_at: datetime, world: World, config: LineConfig,
     now_s: int,
 ) -> list[str]:  # fmt: skip
-    """Which notifications this booking is due for now (before quota and before dedup)."""
+    """Which notifications this booking is due for now (before quota and before dedup).
+
+    ``eta_s`` is the planned pickup on the live plan (None when not known or not today).
+    """
     pickup_from_s, pickup_to_s = int(b.pickup_from.timestamp()), int(b.pickup_to.timestamp())
     if b.status == "cancelled":
         by_staff = (b.cancelled_by or "").startswith("staff:")
@@ -101,8 +109,7 @@ def due_kinds(
         world, config, b.pickup_from
     ):
         kinds.append("reminder")
-    if view.eta_pickup is not None:
-        eta_s = int(view.eta_pickup.timestamp())
+    if eta_s is not None:
         if eta_s - config.approaching_s <= now_s <= eta_s + APPROACH_GRACE_S:
             kinds.append("approaching")
         if eta_s > pickup_to_s + config.delay_notice_s and now_s < eta_s:
@@ -129,21 +136,27 @@ def notice_messages(kind: str, view: s.Booking, world: World, now_s: int) -> lis
 def due_notices(
     session: Session, d: Dispatcher, world: World, config: LineConfig, now_s: int
 ) -> list[Notice]:
-    """Every notification due at ``now_s``, most urgent first."""
+    """Every notification due at ``now_s``, most urgent first.
+
+    The live plan is consulted only for today's rides (the van's approach and delays).
+    """
     now = at(now_s)
     horizon = timedelta(days=world.config.policy.book_ahead_days + 2)
     rows = repo.bookings_around(session, now - LOOK_BACK, now + horizon)
     links = repo.links_of(session, {b.resident_id for b in rows})
+    today = world.config.calendar.local_date(now_s)
     out = []
     for b in rows:
+        today_ride = world.config.calendar.local_date(int(b.pickup_from.timestamp())) == today
+        eta_s = service.eta(d, b.dispatch_id)[0] if today_ride else None
         view: s.Booking | None = None
         for link in links.get(b.resident_id, []):
-            if view is None:
-                view = service.booking_view(session, world, b, d)
-            for kind in due_kinds(b, view, link.linked_at, world, config, now_s):
-                if kind in config.push_kinds:
-                    messages = notice_messages(kind, view, world, now_s)
-                    out.append(Notice(kind, link.user_id, b.id, messages))
+            for kind in due_kinds(b, eta_s, link.linked_at, world, config, now_s):
+                if kind not in config.push_kinds:
+                    continue
+                view = view or service.booking_view(session, world, b, d)
+                out.append(Notice(kind, link.user_id, b.id, notice_messages(kind, view, world, now_s),
+                                  reminder_moment_s(world, config, b.pickup_from)))  # fmt: skip
     out.sort(key=lambda n: PRIORITY.index(n.kind))
     return out
 
@@ -169,6 +182,11 @@ class Pusher:
                                   at(now_s), cap)  # fmt: skip
             session.commit()
             return row.retry_key if row is not None else None
+
+    def skip(self, key: str, kind: str, user_id: str, booking_id: str, now_s: int) -> None:
+        with self.sessions() as session:
+            repo.skip_push(session, key, user_id, kind, booking_id, self.day(now_s), at(now_s))
+            session.commit()
 
     def record(self, results: list[tuple[str, str]], now_s: int) -> None:
         with self.sessions() as session:
@@ -222,12 +240,19 @@ class Notifier:
             notices = due_notices(session, d, self.host.world, self.config, now_s)
             repo.prune_events(session, at(now_s))
             session.commit()
-        claimed = []
-        for n in notices:
+        claimed, told = [], set()
+        for n in notices:  # "confirmed" comes before "reminder"
+            if n.key in told:
+                continue
             retry = self.pusher.claim(n.key, n.kind, n.user_id, n.booking_id, now_s,
                                       self.config.push_daily_cap)  # fmt: skip
-            if retry is not None:
-                claimed.append((n, retry))
+            if retry is None:
+                continue
+            claimed.append((n, retry))
+            if n.kind == "confirmed" and now_s >= n.reminder_s:
+                # told everything after the reminder time: the reminder would only repeat it
+                self.pusher.skip(n.reminder_key, "reminder", n.user_id, n.booking_id, now_s)
+                told.add(n.reminder_key)
         return claimed
 
     async def tick(self, now_s: int | None = None) -> list[Notice]:

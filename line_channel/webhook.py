@@ -4,7 +4,9 @@ The flow of one webhook request, top to bottom:
 
 1. verify ``x-line-signature`` over the raw body (line-bot-sdk's ``WebhookParser``): a bad
    or missing signature is ``400 line_signature_invalid`` and nothing is processed;
-2. answer ``200`` at once; the events are handled after the answer (background task);
+2. answer ``200`` at once; the events are handled in a task of their own (not tied to the
+   request, so the next webhook on the same connection is not held up), one rider's events
+   in the order they came;
 3. per event: claim its ``webhookEventId`` in ``line_webhook_events`` (a redelivered or
    duplicate event that was handled already stops here), run the conversation in a worker
    thread (the booking service's calls block on the writer lock and the database), then
@@ -31,7 +33,7 @@ from typing import Any
 import aiohttp
 import anyio
 import redis
-from fastapi import APIRouter, BackgroundTasks, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from linebot.v3 import WebhookParser
 from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.messaging.exceptions import ApiException
@@ -127,7 +129,9 @@ class LineChannel:
         self.notifier = Notifier(config, host, sessions, self.pusher, clock)
         self.rich_menu_id: str | None = None
         self.rich_menu_ready = asyncio.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # rich menu set-up, notifier
+        self._handling: set[asyncio.Task[None]] = set()  # webhook events being handled
+        self._riders: dict[str, asyncio.Lock] = {}  # one per LINE user seen (a town's worth)
 
     # -- webhook events ---------------------------------------------------------------------
 
@@ -152,11 +156,24 @@ class LineChannel:
                 "LINE からの内容を読めませんでした。", "The webhook body is not a LINE webhook."
             ) from None
 
+    def accept(self, events: list[Any]) -> None:
+        """Start handling a webhook's events; the webhook answers without waiting."""
+        task = asyncio.create_task(self.handle(events))
+        self._handling.add(task)
+        task.add_done_callback(self._handling.discard)
+
+    async def drain(self) -> None:
+        """Wait until every accepted event has been handled (tests, shutdown)."""
+        while self._handling:
+            await asyncio.gather(*list(self._handling), return_exceptions=True)
+
     async def handle(self, events: list[Any]) -> None:
         """Handle a request's events in order (a failure never stops the next event)."""
         for ev in events:
+            user_id = str(getattr(getattr(ev, "source", None), "user_id", None) or "")
             try:
-                await self.handle_event(ev)
+                async with self._riders.setdefault(user_id, asyncio.Lock()):
+                    await self.handle_event(ev)
             except Exception:
                 log.exception("LINE event %s failed", getattr(ev, "webhook_event_id", "?"))
 
@@ -226,9 +243,11 @@ class LineChannel:
             self.spawn(self.run_notifier())
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self.drain(), timeout=20)
+        for task in list(self._tasks | self._handling):
             task.cancel()
-        for task in list(self._tasks):
+        for task in list(self._tasks | self._handling):
             with suppress(asyncio.CancelledError, Exception):
                 await task
         await self.api.close()
@@ -300,8 +319,8 @@ def line_router(settings: Settings) -> APIRouter:
     router = APIRouter(lifespan=lifespan)
 
     @router.post("/v1/line/webhook", tags=["line"], response_model=dict[str, str])
-    async def webhook(request: Request, background: BackgroundTasks) -> dict[str, str]:
-        """LINE's webhook: the signature is checked, the events are handled after the answer."""
+    async def webhook(request: Request) -> dict[str, str]:
+        """LINE's webhook: the signature is checked; the events are handled after the answer."""
         channel: LineChannel | None = getattr(request.app.state, "line", None)
         if channel is None:
             raise LineNotConfigured(
@@ -310,7 +329,7 @@ def line_router(settings: Settings) -> APIRouter:
             )
         events = channel.parse(await request.body(), request.headers.get("x-line-signature"))
         if events:
-            background.add_task(channel.handle, events)
+            channel.accept(events)
         return {}
 
     if standin is not None:

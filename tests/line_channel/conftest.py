@@ -118,6 +118,7 @@ class Line:
         seq = self.st.last_seq
         r = self.post(event)
         assert r.status_code == 200, r.text
+        self.drain()
         return self.st.bot_messages(event["source"]["userId"], since=seq)
 
     def say(self, user: str, text: str) -> list[dict[str, Any]]:
@@ -152,6 +153,12 @@ class Line:
     def count(self, model: type) -> int:
         with self.db.sessionmaker()() as s:
             return s.scalar(select(func.count()).select_from(model)) or 0
+
+    def drain(self) -> None:
+        """Wait until the app has handled every webhook event it accepted."""
+        portal = self.client.portal
+        assert portal is not None
+        portal.call(self.channel.drain)
 
     def tick(self, now_s: int | None = None) -> list[Any]:
         """One notifier tick at the test clock's time (in the app's event loop)."""

@@ -150,8 +150,24 @@ def test_a_bad_signature_gets_400_and_nothing_is_processed(line: Line) -> None:
     assert line.st.entries(HANAKO, sender="bot") == []
     ok = line.post(event)  # the same event, signed properly, is processed
     assert ok.status_code == 200
+    line.drain()
     assert line.count(LineEvent) == 1
     assert len(line.st.entries(HANAKO, sender="bot")) == 1
+
+
+def test_the_webhook_answers_before_the_event_is_handled(line: Line) -> None:
+    line.link(HANAKO)
+    busy = line.channel.store.lock(HANAKO)  # the rider's previous message is still being handled
+    assert busy.acquire(1)
+    try:
+        seq = line.st.last_seq
+        r = line.post(line.st.postback(HANAKO, "a=help"))
+        assert r.status_code == 200
+        assert line.st.bot_messages(HANAKO, since=seq) == []  # answered, not yet handled
+    finally:
+        busy.release()
+    line.drain()
+    assert "使い方" in line.st.bot_messages(HANAKO, since=seq)[0]["text"]
 
 
 def test_a_redelivered_confirmation_books_once(line: Line) -> None:

@@ -123,6 +123,18 @@ def test_line_bookings_are_not_pushed_again_and_late_bookings_get_no_reminder(li
         assert s.scalars(select(LinePush.status)).all() == ["skipped"]
 
 
+def test_a_phone_booking_in_the_evening_gets_no_reminder_after_its_confirmation(
+    line: Line,
+) -> None:
+    rid = line.link(HANAKO)
+    line.clock.now_s = at(2, 18)
+    operator_books(line, rid, at(3, 9))
+    assert [n.kind for n in line.tick()] == ["confirmed"]  # it says everything already
+    line.clock.now_s = at(2, 20)
+    assert line.tick() == []
+    assert len(pushes(line)) == 1
+
+
 def test_push_quota_knobs(make_line: Callable[..., Line]) -> None:
     line = make_line(line_push_daily_cap=1, line_push_kinds="reminder,cancelled")
     rid = line.link(HANAKO)
