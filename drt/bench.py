@@ -582,8 +582,9 @@ def _profile_day(run: Callable[[], object]) -> dict[str, Any]:
             kernels += frame.time
         if key not in active:
             inclusive[key] = inclusive.get(key, 0.0) + frame.time
-        if frame.function == "[self]" and frame.parent is not None:
-            where = f"{name(frame.parent)} ({frame.parent.file_path_short})"
+        parent = frame.parent
+        if frame.function == "[self]" and parent is not None and parent.parent is not None:
+            where = f"{name(parent)} ({parent.file_path_short}:{parent.line_no})"
             self_time[where] = self_time.get(where, 0.0) + frame.time
         for child in frame.children:
             walk(child, active | {key}, in_kernel or kernel)
@@ -674,7 +675,9 @@ def _sim_markdown(r: dict[str, Any]) -> str:
         "imports, the cached world, the day, KPIs, CSV files, the hindsight-free HTML report with "
         "its four plots and the map routed on the road graph. The 2 cores are shared with "
         "another engineer's CPU-heavy experiments (load average "
-        f"{r['load_before']} before, {r['load_after']} after), so figures can be noisy.",
+        f"{r['load_before']} before, {r['load_after']} after), so figures are noisy: "
+        "a single city-scale run can differ by tens of seconds from the next. The profiled "
+        "day runs slower than the timed one (sampling overhead).",
         "",
         "| scenario | vehicles | requests | events | simulate | end to end | runs | target |",
         "|---|---|---|---|---|---|---|---|",
@@ -698,12 +701,12 @@ def _sim_markdown(r: dict[str, Any]) -> str:
     for s in r["scenarios"]:
         p = s["profile"]
         total = max(p["total_s"], 1e-9)
-        cells = [f"{v:.1f} s ({v / total:.0%})" for v in p["buckets"].values()]
-        lines.append(f"| {s['scenario']} | {p['total_s']:.1f} s | " + " | ".join(cells) + " |")
+        cells = [f"{v:.2f} s ({v / total:.0%})" for v in p["buckets"].values()]
+        lines.append(f"| {s['scenario']} | {p['total_s']:.2f} s | " + " | ".join(cells) + " |")
     if r["scenarios"]:
         big = r["scenarios"][-1]
         lines += ["", f"Most self time in {big['scenario']}:", ""]
-        lines += [f"- {where}: {secs:.1f} s" for where, secs in big["profile"]["top_self"]]
+        lines += [f"- `{where}`: {secs:.1f} s" for where, secs in big["profile"]["top_self"]]
     return "\n".join(lines) + "\n"
 
 
