@@ -145,12 +145,9 @@ class Simulation:
 
     # -- set-up ------------------------------------------------------------------------------
 
-    def _setup(self) -> int:
-        """Register the fleet and queue the day's first events; returns when booking opens."""
+    def _setup(self) -> None:
+        """Register the fleet (before any request: booking is open) and queue the first events."""
         sc = self.scenario
-        opens = min(
-            [sc.demand.booking_opens_s, sc.service_start_s, *(r.request_s for r in self.riders)]
-        )
         for i, template in enumerate(sc.vehicle_templates()):
             start, end = sc.shift_of(template)
             depot = self.world.depots[i % len(self.world.depots)]
@@ -170,7 +167,6 @@ class Simulation:
             self.queue.push(start, Event(Kind.SHIFT_START, spec.id))
         for i, r in enumerate(self.riders):
             self.queue.push(r.request_s, Event(Kind.REQUEST, str(i)))
-        return opens
 
     # -- the loop ------------------------------------------------------------------------------
 
