@@ -250,8 +250,9 @@ def map_figure(layer: MapLayer, world: World, day: DayResult) -> Figure:
             boards[t.origin] += 1
     used = boards > 0
     ax.scatter(world.x[~used], world.y[~used], s=6, c="0.5", zorder=3)
+    size = 8 + 80 * boards[used] / max(float(boards.max()), 1.0)  # area by riders picked up
     ax.scatter(
-        world.x[used], world.y[used], s=10 + 12 * boards[used], c="#1f78b4",
+        world.x[used], world.y[used], s=size, c="#1f78b4",
         edgecolors="white", linewidths=0.5, zorder=4, label="乗車地点(大きさ=人数)/ pickups",
     )  # fmt: skip
     depots = list(world.depots)
@@ -265,6 +266,11 @@ def map_figure(layer: MapLayer, world: World, day: DayResult) -> Figure:
         label="車庫 / depot",
     )
     ax.autoscale()
+    if layer.boundary:  # the town, not the whole graph around it
+        ring = np.vstack(layer.boundary)
+        pad = 0.05 * float(np.ptp(ring[:, 1]))
+        ax.set_xlim(ring[:, 0].min() - pad, ring[:, 0].max() + pad)
+        ax.set_ylim(ring[:, 1].min() - pad, ring[:, 1].max() + pad)
     if layer.geographic:
         mid = float(np.mean(world.y))
         ax.set_aspect(1 / np.cos(np.radians(mid)))
@@ -276,7 +282,10 @@ def map_figure(layer: MapLayer, world: World, day: DayResult) -> Figure:
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title("運行の地図(線の太さ=通った回数)/ Trips on the road network")
-    ax.legend(loc="upper left", frameon=True, fontsize=9)
+    legend = ax.legend(loc="upper left", frameon=True, fontsize=9)
+    for handle in legend.legend_handles:
+        if hasattr(handle, "set_sizes"):
+            handle.set_sizes([30])
     return fig
 
 
