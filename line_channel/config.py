@@ -11,6 +11,7 @@ from common.settings import Settings
 PUSH_KINDS = ("confirmed", "reminder", "approaching", "delay", "cancelled")
 """Notifications by push: booking confirmed (made by phone or app), the day-before
 reminder, the van about to arrive, a delay beyond the promise, cancelled by the operator."""
+STANDIN_PATH = "/line-standin"  # where the demo serves the LINE stand-in
 
 
 def _bad(name: str, ja: str, en: str) -> ConfigError:
@@ -51,6 +52,12 @@ class LineConfig:
             raise _bad("line_notifier_interval_s", "0 以上にしてください", "must be >= 0")
         if self.state_ttl_s < 600:
             raise _bad("line_state_ttl_s", "600 秒以上にしてください", "must be >= 600 s")
+        if self.standin and not self.api_base.endswith(STANDIN_PATH):
+            raise _bad(
+                "line_standin",
+                f"デモ専用です。DRT_LINE_API_BASE を …{STANDIN_PATH} にしてください",
+                f"demos only: it needs DRT_LINE_API_BASE pointing at …{STANDIN_PATH}",
+            )
         for name in ("api_base", "api_data_base"):
             if not getattr(self, name).startswith(("http://", "https://")):
                 raise _bad(f"line_{name}", "http(s):// で始まる URL です", "an http(s) URL")

@@ -29,6 +29,7 @@ from booking import models as bm
 from booking import service
 from common.errors import DrtError
 from common.settings import Settings
+from line_channel.config import STANDIN_PATH
 from line_channel.richmenu import font_path as _font_path
 from line_channel.standin import Standin
 
@@ -49,7 +50,7 @@ DEMO_USERS = [  # (LINE user id, display name, phone of the resident to link at 
 def demo_settings(settings: Settings, host: str, port: int) -> Settings:
     """The demo's LINE settings: the stand-in at ``/line-standin`` of the demo's own server."""
     own = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    base = f"http://{own}:{port}/line-standin"
+    base = f"http://{own}:{port}{STANDIN_PATH}"
     return settings.model_copy(
         update={
             "line_channel_secret": DEMO_SECRET,

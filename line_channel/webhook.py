@@ -52,7 +52,7 @@ from common.errors import DrtError
 from common.settings import Settings
 from line_channel import messages as msg
 from line_channel import repository as repo
-from line_channel.config import LineConfig
+from line_channel.config import STANDIN_PATH, LineConfig
 from line_channel.conversation import Conversation, Inbound, StateStore, inbound_data
 from line_channel.notify import Notifier, Pusher, at
 from line_channel.richmenu import rich_menu, rich_menu_image
@@ -335,6 +335,6 @@ def line_router(settings: Settings) -> APIRouter:
     if standin is not None:
         from line_channel.demo import demo_router
 
-        router.include_router(standin_router(standin), prefix="/line-standin")
+        router.include_router(standin_router(standin), prefix=STANDIN_PATH)
         router.include_router(demo_router(standin))
     return router

@@ -125,7 +125,8 @@ def test_line_settings_are_checked() -> None:
     )
     assert on.enabled
     for bad in ({"line_push_kinds": "reminder,fireworks"}, {"line_reminder_at": "5pm"},
-                {"line_push_daily_cap": -1}, {"line_api_base": "api.line.me"}):  # fmt: skip
+                {"line_push_daily_cap": -1}, {"line_api_base": "api.line.me"},
+                {"line_standin": True}):  # fmt: skip
         with pytest.raises(ConfigError) as err:
             LineConfig.from_settings(load_settings(**bad))
         assert "DRT_LINE_" in err.value.message_ja
