@@ -681,12 +681,15 @@ class Dispatcher:
             kind=str(kind),
         )
 
-    def _repair(self, vehicle_id: str, now_s: int) -> list[AtRisk]:
+    def _lateness(self, vehicle_id: str, now_s: int) -> dict[Entry, int]:
+        """Who will be late on this vehicle's plan and by how much (s); empty if it is fine.
+
+        Earliest possible times in the current order; a drop-off's ride limit binds like a
+        window."""
         problem, stop_of, _ = self.build_problem([vehicle_id], None, now_s)
         route = [stop_of[e] for e in self.plans[vehicle_id]]
         if problem.check(0, route) == OK:
-            return []
-        # Earliest possible times in the current order show who will be late and by how much.
+            return {}
         seq = problem.sequence(0, route)
         t = float(problem.early[seq[0]])
         late_by: dict[Entry, int] = {}
@@ -700,26 +703,27 @@ class Dispatcher:
             limit = problem.late[s]
             if problem.kind[s] == PICKUP:
                 ride_start[int(s)] = t + problem.svc[s]
-            elif problem.kind[s] == DROPOFF:  # the ride limit binds like a window
+            elif problem.kind[s] == DROPOFF:
                 began = ride_start.get(int(problem.partner[s]), problem.ride_from[s])
                 limit = min(limit, began + problem.maxride[s])
             over = int(np.ceil(t - limit))
             if over > 0:
                 late_by[entries[k - 1]] = over
-        # Least harmful repair first: move affected (not yet on board) riders to another vehicle.
-        risky = {ident for ident, _ in late_by if ident in self.bookings}
-        for ident in sorted(risky):
-            b = self.bookings[ident]
-            if b.status != BookingStatus.CONFIRMED or not self._move(b, now_s):
-                continue
-            risky.discard(ident)
-        problem, stop_of, _ = self.build_problem([vehicle_id], None, now_s)
-        route = [stop_of[e] for e in self.plans[vehicle_id]]
-        if problem.check(0, route) == OK:
+        return late_by
+
+    def _repair(self, vehicle_id: str, now_s: int) -> list[AtRisk]:
+        late_by = self._lateness(vehicle_id, now_s)
+        if not late_by:
             return []
-        # Keep the rest where they are and widen their windows to what is now possible.
+        # Least harmful repair first: move affected (not yet on board) riders to another vehicle.
+        for ident in sorted({ident for ident, _ in late_by if ident in self.bookings}):
+            b = self.bookings[ident]
+            if b.status == BookingStatus.CONFIRMED:
+                self._move(b, now_s)
+        # Who is still late here, now that some riders may have moved on: keep them and widen
+        # their windows to what is now possible, and say so.
         at_risk = []
-        for (ident, kind), over in sorted(late_by.items()):
+        for (ident, kind), over in sorted(self._lateness(vehicle_id, now_s).items()):
             if ident not in self.bookings or self.bookings[ident].status not in LIVE:
                 continue
             b = self.bookings[ident]

@@ -228,3 +228,26 @@ def test_params_validate_themselves() -> None:
         ServiceParams(pickup_window_s=0)
     with pytest.raises(ConfigError):
         ServiceParams(replan_shift_s=900, pickup_window_s=600)
+
+
+def test_a_rider_moved_off_a_late_van_keeps_the_promise_and_is_not_flagged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    d = make_dispatcher(vans=2)
+    first = d.quote(ask("a", 1, 2), NOW)
+    second = d.quote(ask("b", 2, 3, mode=Mode.DEPART_AT, at=NOW + 15 * 60), NOW)
+    assert isinstance(first, Offer)
+    assert isinstance(second, Offer)
+    a, b = d.confirm(first.booking_id, NOW), d.confirm(second.booking_id, NOW)
+    assert a.vehicle_id == b.vehicle_id == "v1"
+    promise_a = a.promise
+    real_move = d._move
+    # The other van can take only rider a (say b needs the wheelchair space that is taken).
+    monkeypatch.setattr(d, "_move", lambda bk, now: real_move(bk, now) if bk.id == a.id else False)
+    at_risk = d.update_vehicle("v1", 0, NOW + 40 * 60, NOW + 60)
+    assert a.vehicle_id == "v2"
+    assert not a.promise_broken
+    assert a.promise == promise_a
+    assert {r.booking_id for r in at_risk} == {b.id}
+    assert b.promise_broken
+    check_invariants(d)
