@@ -441,10 +441,10 @@ def offer(o: s.Offer, hold_min: int) -> list[Message]:
     return [
         flex(
             "この内容で予約しますか? " + offer_alt(o),
-            offer_bubble(o, "この内容で予約しますか?", "この内容で予約する"),
+            offer_bubble(o, "この内容で予約しますか?", "予約を確定する"),
         ),
         text(
-            f"よければ「この内容で予約する」を押してください。\n{hold_min}分間お取り置きしています。",
+            f"よければ「予約を確定する」を押してください。\n{hold_min}分間お取り置きしています。",
         ),
     ]
 

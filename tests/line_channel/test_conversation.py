@@ -109,7 +109,7 @@ def test_a_whole_booking_from_follow_to_confirmed(line: Line) -> None:
     assert "ヤクルト鞍手センター" in words
     assert "鞍手町役場" in words
     confirm, stop = buttons(offer[0]["contents"])
-    assert confirm["label"] == "この内容で予約する"
+    assert confirm["label"] == "予約を確定する"
     assert stop["label"] == "やめる"
 
     done = tap_action(line, HANAKO, confirm)

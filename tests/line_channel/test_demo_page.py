@@ -80,7 +80,7 @@ def test_booking_on_the_demo_page(demo: str, db_schema: IsolatedDatabase) -> Non
         choices.locator("button", has_text="今すぐ").click()
         choices.locator("button", has_text="2人").click()
         expect(chat).to_contain_text("400円(2人分。お一人200円)")
-        chat.locator("button", has_text="この内容で予約する").last.click()
+        chat.locator("button", has_text="予約を確定する").last.click()
         expect(chat).to_contain_text("ご予約が確定しました")
         expect(chat).to_contain_text("-2222")  # 鞍手 花子's phone ends in 2222
 
