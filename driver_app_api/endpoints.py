@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from booking.endpoints import HostDep, SessionDep
+from common.errors import DrtError
 from driver_app_api import schemas as s
 from driver_app_api import service
 from driver_app_api.service import DriverActor
@@ -124,7 +125,11 @@ async def stream(
             if await request.is_disconnected():
                 return
             if service.change_stream_state(host) != latest.version:
-                latest = await run_in_threadpool(current)
+                try:
+                    latest = await run_in_threadpool(current)
+                except DrtError:  # the session ended (shift over, token expired): close
+                    yield "event: session_ended\ndata: {}\n\n"
+                    return
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})  # fmt: skip

@@ -149,6 +149,7 @@ function listen() {
   if (state.stream) state.stream.close();
   const es = new EventSource("/v1/driver/stream?token=" + encodeURIComponent(state.token));
   es.addEventListener("manifest", (e) => { state.manifest = JSON.parse(e.data); render(); });
+  es.addEventListener("session_ended", () => { es.close(); signOut(); });
   es.onopen = () => { $("conn").textContent = "接続中"; $("conn").className = "conn on"; };
   es.onerror = () => { $("conn").textContent = "再接続中…"; $("conn").className = "conn off"; };
   state.stream = es;

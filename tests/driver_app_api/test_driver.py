@@ -254,3 +254,21 @@ def test_times_in_the_manifest_are_local(svc: Svc, driver: str) -> None:
     planned = datetime.fromisoformat(manifest(svc, driver)["stops"][0]["planned"])
     assert planned.utcoffset() == timedelta(hours=9)
     assert planned >= at(svc.clock.now_s)
+
+
+def test_the_stream_says_when_the_session_ends(svc: Svc, driver: str) -> None:
+    assert (
+        svc.client.post("/v1/driver/shift/start", json={}, headers=svc.auth(driver)).status_code
+        == 200
+    )
+    kinds = []
+    with svc.client.stream("GET", f"/v1/driver/stream?token={driver}") as r:
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                kinds.append(line[7:])
+                if kinds == ["manifest"]:  # the tablet is listening: the shift ends elsewhere
+                    end = svc.client.post("/v1/driver/shift/end", headers=svc.auth(driver))
+                    assert end.status_code == 200
+                if line == "event: session_ended":
+                    break
+    assert kinds == ["manifest", "session_ended"]
