@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 from booking import models as m
 from booking.schemas import ResidentCreate
 from booking.service import Actor, new_id, register_resident
-from common.auth import hash_password
+from common.auth import hash_password, hash_token
+from driver_app_api.models import Device
+from driver_app_api.service import create_device, create_driver
 
 DEMO_OPERATOR = ("operator", "kurate-demo")  # printed by `drt demo`; never used by `drt serve`
 DEMO_TABLET = "kurate-demo-tablet-van-1"  # device token of van-1's tablet in the demo
@@ -46,10 +48,6 @@ def seed_demo(session: Session) -> list[m.Resident]:
     admin = create_staff(session, "admin", "kurate-admin", "admin", "管理者")
     create_staff(session, *DEMO_OPERATOR, "operator", "受付 オペレーター")
     actor = Actor("staff", admin.id, "admin")
-    from common.auth import hash_token
-    from driver_app_api.models import Device
-    from driver_app_api.service import create_device, create_driver
-
     if session.scalar(select(Device).where(Device.token_hash == hash_token(DEMO_TABLET))) is None:
         create_device(session, "van-1", DEMO_TABLET)
     create_driver(session, DEMO_DRIVER[0], DEMO_DRIVER[2], DEMO_DRIVER[1])

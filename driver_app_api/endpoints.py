@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from booking.endpoints import HostDep, SessionDep
+from booking.errors import NotFound
 from common.errors import DrtError
 from driver_app_api import schemas as s
 from driver_app_api import service
@@ -150,7 +151,5 @@ def tablet_page() -> FileResponse:
 def tablet_asset(name: str) -> FileResponse:
     path = (PAGE / name).resolve()
     if path.parent != PAGE.resolve() or not path.is_file():
-        from booking.errors import NotFound
-
         raise NotFound("ファイルがありません。", "No such file.")
     return FileResponse(path)

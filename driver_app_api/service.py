@@ -21,7 +21,7 @@ from booking import models as bm
 from booking.dispatch_host import DispatchHost
 from booking.errors import NotAuthenticated, NotFound
 from booking.service import at, body_hash, new_id, now_utc, reservation_number
-from common.auth import hash_token, new_token, verify_password
+from common.auth import hash_password, hash_token, new_token, verify_password
 from common.errors import DrtError
 from dispatch.model import StopKind
 from driver_app_api import models as dm
@@ -84,8 +84,6 @@ def create_device(session: Session, vehicle_id: str, token: str | None = None) -
 
 
 def create_driver(session: Session, login: str, name: str, pin: str) -> dm.Driver:
-    from common.auth import hash_password
-
     existing = session.scalar(select(dm.Driver).where(dm.Driver.login == login))
     if existing is not None:
         return existing

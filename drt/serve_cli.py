@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.orm import Session
 
 from common.db import make_engine, make_sessionmaker
 from common.settings import Settings
 from drt.context import AppContext
 from drt.output import console, handles_errors
+
+
+@contextmanager
+def transaction(settings: Settings) -> Iterator[Session]:
+    """A session on the configured database, committed at the end (one short CLI task)."""
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            yield session
+            session.commit()
+    finally:
+        engine.dispose()
+
 
 db_app = typer.Typer(help="データベース / database schema", no_args_is_help=True)
 
@@ -48,11 +64,8 @@ def create_staff(
     from booking import seed
 
     ctx: AppContext = typer_ctx.obj
-    engine = make_engine(ctx.settings.effective_database_url)
-    with make_sessionmaker(engine)() as session:
+    with transaction(ctx.settings) as session:
         seed.create_staff(session, username, password, role)
-        session.commit()
-    engine.dispose()
     console.print(f"created {role} {username}")
 
 
@@ -63,11 +76,8 @@ def add_tablet(typer_ctx: typer.Context, vehicle: str) -> None:
     from driver_app_api.service import create_device
 
     ctx: AppContext = typer_ctx.obj
-    engine = make_engine(ctx.settings.effective_database_url)
-    with make_sessionmaker(engine)() as session:
+    with transaction(ctx.settings) as session:
         token = create_device(session, vehicle)
-        session.commit()
-    engine.dispose()
     console.print(f"device token for {vehicle}: {token}")
 
 
@@ -83,11 +93,8 @@ def add_driver(
     from driver_app_api.service import create_driver
 
     ctx: AppContext = typer_ctx.obj
-    engine = make_engine(ctx.settings.effective_database_url)
-    with make_sessionmaker(engine)() as session:
+    with transaction(ctx.settings) as session:
         create_driver(session, login, name, pin)
-        session.commit()
-    engine.dispose()
     console.print(f"driver {login} ({name}) registered")
 
 
@@ -123,11 +130,8 @@ def demo(
     router, _ = ctx.router()
     world = World.build(ctx.area, router)
     prepare_database(settings)
-    engine = make_engine(settings.effective_database_url)
-    with make_sessionmaker(engine)() as session:
+    with transaction(settings) as session:
         seed.seed_demo(session)
-        session.commit()
-    engine.dispose()
     clock = demo_clock(world.config.calendar)
     fleet: list[DemoFleet] = []
 
