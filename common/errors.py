@@ -22,6 +22,10 @@ class DrtError(Exception):
         self.message_en = message_en
         self.details = details
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Rebuilt with both messages and the details (errors cross process pools)."""
+        return (_rebuild, (type(self), self.message_ja, self.message_en, self.details))
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON body a client receives: stable code, both messages, and structured details."""
         return {
@@ -33,6 +37,12 @@ class DrtError(Exception):
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.message_ja} / {self.message_en}"
+
+
+def _rebuild(
+    cls: type[DrtError], message_ja: str, message_en: str, details: dict[str, Any]
+) -> DrtError:
+    return cls(message_ja, message_en, **details)
 
 
 class ConfigError(DrtError):

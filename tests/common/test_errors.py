@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
@@ -47,3 +48,17 @@ def test_config_error_is_a_server_side_drt_error() -> None:
     assert info.value.code == "config_invalid"
     assert info.value.http_status == 500
     assert info.value.to_dict()["details"] == {"path": "x.toml"}
+
+
+def test_an_error_crosses_a_process_boundary() -> None:
+    """Process pools (benchmarks, simulation sweeps) pickle the error a worker raised."""
+    error = SeatsFullError("満席です。", "Full.", trip_id=42)
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(_raise, error)
+        with pytest.raises(SeatsFullError) as caught:
+            future.result()
+    assert caught.value.to_dict() == error.to_dict()
+
+
+def _raise(error: DrtError) -> None:
+    raise error
