@@ -87,9 +87,16 @@ class Search:
         self._drop = np.zeros(pr.loc.shape[0], dtype=np.int64)
         pickups = np.array(sorted(self.requests), dtype=np.int64)
         self._pickups = pickups
-        self._mid = {
-            int(p): float(pr.early[p] + min(pr.late[p], pr.early[p] + 1e4)) / 2 for p in pickups
-        }
+        # when each pickup can start, given its own window and its drop-off's (outbound trips
+        # have a wide pickup window and a tight drop-off one): the middle of that window
+        drops = pr.partner[pickups]
+        early = np.maximum(pr.early[pickups], pr.early[drops] - pr.svc[pickups] - pr.maxride[drops])
+        late = np.minimum(
+            pr.late[pickups],
+            pr.late[drops] - pr.svc[pickups] - pr.tt[pr.loc[pickups], pr.loc[drops]],
+        )
+        mid = (early + np.minimum(late, early + 1e4)) / 2
+        self._mid = {int(p): float(t) for p, t in zip(pickups, mid, strict=True)}
 
     # -- building blocks ---------------------------------------------------------------
 

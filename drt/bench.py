@@ -420,12 +420,14 @@ def offers(
 DARP_ROOT = Path(__file__).resolve().parents[1] / "benchmarks" / "darp"
 
 
-def _darp_markdown(rows: list[dict[str, Any]], time_limit: float, jobs: int) -> str:
+def _darp_markdown(rows: list[dict[str, Any]], time_limit: float, jobs: int, seed: int) -> str:
     m = machine()
     lines = [
         f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores) with "
         f"`drt bench darp --time-limit {time_limit:g} --jobs {jobs}`: the static ALNS "
-        "(`dispatch/static.py`) on one core per instance, seed 1. `feasible` is the verdict of "
+        f"(`dispatch/static.py`) on one core per instance, seed {seed}; *iterations* are the "
+        "destroy-and-repair steps it made in the time (fewer on a busy machine). `feasible` is "
+        "the verdict of "
         "the independent checker (`dispatch/darp_check.py`, an exact LP per route); `cost` is "
         "recomputed by the checker from the instance file. Gaps for pr are against the "
         "2003 tabu-search costs shipped with the instances, not the current best known.",
@@ -443,16 +445,17 @@ def _darp_markdown(rows: list[dict[str, Any]], time_limit: float, jobs: int) -> 
             )
     lines += [
         "",
-        "| instance | vehicles | requests | cost | best known | gap % | seconds | feasible |",
+        "| instance | vehicles | requests | cost | best known | gap % | seconds | iterations "
+        "| feasible |",
     ]
-    lines.append("|---|---|---|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         gap = "" if r["gap_pct"] is None else f"{r['gap_pct']:.2f}"
         best = "" if r["bks"] is None else f"{r['bks']:.2f}"
         ok = "yes" if r["feasible"] else "NO"
         lines.append(
             f"| {r['instance']} | {r['vehicles']} | {r['requests']} | {r['cost']:.2f} | "
-            f"{best} | {gap} | {r['seconds']:.1f} | {ok} |"
+            f"{best} | {gap} | {r['seconds']:.1f} | {r['iterations']} | {ok} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -506,7 +509,7 @@ def darp(
                 )
             )
     if write is not None:
-        write_section(write, "darp", _darp_markdown(rows, time_limit, jobs))
+        write_section(write, "darp", _darp_markdown(rows, time_limit, jobs, seed))
     public = [
         {k: v for k, v in r.items() if k not in ("routes", "problems", "iterations")} for r in rows
     ]
