@@ -14,8 +14,10 @@ A change is made by one writer at a time per area:
 
 A writer that dies mid-way commits nothing: its lock expires and the next writer starts from
 the committed log. The primary key (area, seq) fences a writer whose lock expired while it
-was stalled: it cannot commit a step another writer has already taken. Changes are then
-published on Redis for the driver and operator screens.
+was stalled: it cannot commit a step another writer has already taken; it rolls back,
+rebuilds its replica from the log and answers ``service_busy`` (503), which clients retry
+(confirmations with the same ``Idempotency-Key``). Changes are then published on Redis for
+the driver and operator screens.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import Any
 
 import redis
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from booking.errors import ServiceBusy
@@ -150,6 +153,14 @@ def apply(d: Dispatcher, world: World, op: str, p: dict[str, Any], now_s: int) -
     raise ValueError(f"unknown dispatch log op {op!r}")
 
 
+def _busy(**details: Any) -> ServiceBusy:
+    return ServiceBusy(
+        "ただいま混み合っています。少し待ってからもう一度お試しください。",
+        "The service is busy. Please try again in a moment.",
+        **details,
+    )
+
+
 @dataclass
 class Step:
     """One writer turn: dispatcher calls, each logged, and the rows written with them."""
@@ -239,21 +250,18 @@ class DispatchHost:
     @contextmanager
     def write(self) -> Iterator[Step]:
         """One writer turn; commits on success, leaves nothing behind on failure."""
-        busy = ServiceBusy(
-            "ただいま混み合っています。少し待ってからもう一度お試しください。",
-            "The service is busy. Please try again in a moment.",
-        )
         started = time.monotonic()
         if not self._gate.acquire(timeout=LOCK_WAIT_S):
-            raise busy
+            raise _busy()
         lock = RedisLock(self.redis, f"{self.prefix}{self.area}:writer")
         if not lock.acquire(LOCK_WAIT_S - (time.monotonic() - started)):
             self._gate.release()
-            raise busy
+            raise _busy()
         try:
             with self._local, self.sessions() as session:
                 self._catch_up(session)
-                step = Step(session, self.clock(), self.dispatcher, self.world, self.area, self.seq)
+                start = self.seq
+                step = Step(session, self.clock(), self.dispatcher, self.world, self.area, start)
                 self._housekeeping(step)
                 step.in_body = True
                 try:
@@ -263,28 +271,35 @@ class DispatchHost:
                         session.rollback()
                         self._rebuild()
                         raise
-                    self._commit(session, step)
+                    self._commit(session, step, start)
                     raise
-                except BaseException:
+                except BaseException as exc:
                     session.rollback()
                     self._rebuild()
+                    self._raise_if_fenced(exc, start)
                     raise
-                self._commit(session, step)
+                self._commit(session, step, start)
         finally:
             lock.release()
             self._gate.release()
 
-    def _commit(self, session: Session, step: Step) -> None:
+    def _commit(self, session: Session, step: Step, start: int) -> None:
         try:
             session.commit()
-        except BaseException:
+        except BaseException as exc:
             session.rollback()
             self._rebuild()
+            self._raise_if_fenced(exc, start)
             raise
         self.seq = step.seq
         self.redis.set(f"{self.prefix}{self.area}:seq", self.seq)
         for event in step.events:
             self.redis.publish(self.channel, json.dumps({**event, "seq": self.seq}))
+
+    def _raise_if_fenced(self, exc: BaseException, start: int) -> None:
+        """Busy, not broken, when another writer committed during this turn (lock expired)."""
+        if isinstance(exc, IntegrityError) and self.seq > start:
+            raise _busy(reason="writer_fenced") from exc
 
     def _housekeeping(self, step: Step) -> None:
         """Vehicles for every service day ahead; expired holds released; past days ended."""
