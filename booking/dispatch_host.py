@@ -23,6 +23,7 @@ the driver and operator screens.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import uuid
@@ -46,6 +47,8 @@ from dispatch.model import BookingStatus, Mode, TripRequest, VehicleSpec
 
 LOCK_TTL_MS = 15_000
 LOCK_WAIT_S = 30.0
+
+log = logging.getLogger(__name__)
 
 
 class RedisLock:
@@ -299,6 +302,11 @@ class DispatchHost:
     def _raise_if_fenced(self, exc: BaseException, start: int) -> None:
         """Busy, not broken, when another writer committed during this turn (lock expired)."""
         if isinstance(exc, IntegrityError) and self.seq > start:
+            log.warning(
+                "dispatch writer fenced: %s took steps after %d while this turn ran (lock "
+                "expired mid-turn); rolled back, the client is told to retry",
+                self.area, start,
+            )  # fmt: skip
             raise _busy(reason="writer_fenced") from exc
 
     def _housekeeping(self, step: Step) -> None:

@@ -18,7 +18,11 @@ pytestmark = pytest.mark.services
 
 
 def test_a_writer_that_lost_its_lock_answers_busy_and_commits_nothing(
-    db_schema: IsolatedDatabase, redis_client: redis.Redis, redis_prefix: str, world: World
+    db_schema: IsolatedDatabase,
+    redis_client: redis.Redis,
+    redis_prefix: str,
+    world: World,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     upgrade(db_schema.engine)
     sessions = db_schema.sessionmaker()
@@ -30,6 +34,7 @@ def test_a_writer_that_lost_its_lock_answers_busy_and_commits_nothing(
     with pytest.raises(ServiceBusy) as caught:
         overlapping_turns(stalled, other)
     assert caught.value.details == {"reason": "writer_fenced"}
+    assert "dispatch writer fenced" in caplog.text  # operations staff can see it happened
     with sessions() as session:
         seqs = session.scalars(select(m.DispatchLogEntry.seq).order_by(m.DispatchLogEntry.seq))
         assert list(seqs) == list(range(1, other.seq + 1))  # one copy of each step, no gap
