@@ -21,11 +21,13 @@ test: $(STAMP)  ## lint, type-check and run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -34,11 +36,12 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)  ## measure everything and write docs/benchmarks.md (about 40 minutes)
+bench: $(STAMP)  ## measure everything and write docs/benchmarks.md (about 45 minutes)
 	$(BIN)/drt bench routing --write docs/benchmarks.md
 	$(BIN)/drt bench stops --write docs/benchmarks.md
 	$(BIN)/drt bench offers --write docs/benchmarks.md
 	$(BIN)/drt bench sim --write docs/benchmarks.md
+	$(BIN)/drt bench promises --scenarios kurate-today,kurate-2028,city-scale --variant "promise_slack_s=0;asap_wait_stages_s=" --variant "peak_traffic=false" --variant "promise_slack_s=300" --write docs/benchmarks.md
 	$(BIN)/drt bench darp --set a,b,pr --time-limit 60 --jobs 2 --write docs/benchmarks.md --write-solutions docs/darp-solutions
 
 clean:

@@ -1,1 +1,1 @@
-"""Booking service: residents, quotes, bookings and phone operators (FastAPI)."""
+"""The app and operator REST API: a channel over the core (trips) and the residents domain."""

@@ -1,51 +1,40 @@
-"""REST endpoints under /v1: authenticate, validate, call the use case, return."""
+"""The app and operator REST API under /v1: authenticate, validate, call the use case, return."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from booking import models as m
-from booking import schemas as s
-from booking import service
-from booking.dispatch_host import DispatchHost
-from booking.errors import IdempotencyKeyRequired, InvalidInput
-from booking.service import Actor
+from common.errors import IdempotencyKeyRequired, InvalidInput
+from common.ratelimit import Attempts
+from core import bookings as trips
+from core import schemas as s
+from core.host import DispatchHost
+from core.web import HostDep, SessionDep
+from residents import models as rm
+from residents import schemas as rs
+from residents import service as people
+from residents.service import Actor
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
 
-def host_of(request: Request) -> DispatchHost:
-    host: DispatchHost = request.app.state.host
-    return host
-
-
-def session_dep(request: Request) -> Iterator[Session]:
-    """One session per request; the request owns commit and rollback."""
+def actor_dep(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> Actor:
+    """Who is asking, from a short session of its own: a request waiting for the dispatch
+    writer then holds no pooled connection (20 concurrent quotes exhausted the pool)."""
     with request.app.state.sessions() as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-
-SessionDep = Annotated[Session, Depends(session_dep)]
-HostDep = Annotated[DispatchHost, Depends(host_of)]
-
-
-def actor_dep(session: SessionDep, token: Annotated[str | None, Depends(oauth2)]) -> Actor:
-    return service.authenticate(session, token)
+        return people.authenticate(session, token)
 
 
 ActorDep = Annotated[Actor, Depends(actor_dep)]
+
+
+def attempts_of(host: DispatchHost) -> Attempts:
+    return Attempts(host.redis, host.keys)
 
 
 def idempotency_key(
@@ -68,18 +57,20 @@ def channel_of(actor: Actor) -> str:
 auth = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 
-@auth.post("/token", response_model=s.Token)
+@auth.post("/token", response_model=rs.Token)
 def staff_token(
-    session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
-) -> s.Token:
+    session: SessionDep, host: HostDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> rs.Token:
     """Operators and admins log in (OAuth2 password flow)."""
-    return service.staff_login(session, form.username, form.password)
+    return people.staff_login(session, attempts_of(host), form.username, form.password)
 
 
-@auth.post("/resident", response_model=s.Token)
-def resident_token(session: SessionDep, body: s.ResidentLogin) -> s.Token:
+@auth.post("/resident", response_model=rs.Token)
+def resident_token(session: SessionDep, host: HostDep, body: rs.ResidentLogin) -> rs.Token:
     """A resident's token from the phone number and a one-time code issued by an operator."""
-    return service.resident_login(session, body.phone, body.code, ("app", body.phone))
+    return people.resident_login(
+        session, attempts_of(host), body.phone, body.code, ("app", body.phone)
+    )
 
 
 # -- residents -----------------------------------------------------------------------------
@@ -87,23 +78,25 @@ def resident_token(session: SessionDep, body: s.ResidentLogin) -> s.Token:
 residents = APIRouter(prefix="/v1/residents", tags=["residents"])
 
 
-@residents.post("", response_model=s.ResidentRegistered, status_code=201)
-def register(session: SessionDep, actor: ActorDep, body: s.ResidentCreate) -> s.ResidentRegistered:
+@residents.post("", response_model=rs.ResidentRegistered, status_code=201)
+def register(
+    session: SessionDep, actor: ActorDep, body: rs.ResidentCreate
+) -> rs.ResidentRegistered:
     """Register a resident (operators during a call, or a channel client such as the app)."""
-    return service.register_resident(session, actor, body)
+    return people.register_resident(session, actor, body)
 
 
-@residents.get("/me", response_model=s.Resident)
-def me(session: SessionDep, actor: ActorDep) -> s.Resident:
-    return service.resident_view(session, service.get_resident(session, actor, actor.id))
+@residents.get("/me", response_model=rs.Resident)
+def me(session: SessionDep, actor: ActorDep) -> rs.Resident:
+    return people.resident_view(session, people.get_resident(session, actor, actor.id))
 
 
 @residents.get("/me/bookings", response_model=list[s.Booking])
 def my_bookings(
     session: SessionDep, host: HostDep, actor: ActorDep, upcoming: bool = False
 ) -> list[s.Booking]:
-    service.get_resident(session, actor, actor.id)
-    return service.list_bookings(host, session, actor.id, upcoming)
+    people.get_resident(session, actor, actor.id)
+    return trips.list_bookings(host, session, actor.id, upcoming)
 
 
 # -- quotes and bookings ---------------------------------------------------------------------
@@ -115,7 +108,7 @@ bookings = APIRouter(prefix="/v1", tags=["bookings"])
 def create_quote(host: HostDep, actor: ActorDep, body: s.QuoteCreate) -> s.QuoteResult:
     """An offer (pickup window, drop-off estimate, fare) held for a short time, or why not and
     up to three alternatives."""
-    return service.quote(host, actor, body, channel_of(actor))
+    return trips.quote(host, actor, body, channel_of(actor))
 
 
 @bookings.post("/bookings", status_code=201, response_model=s.Booking)
@@ -126,20 +119,20 @@ def create_booking(
     key: Annotated[str, Depends(idempotency_key)],
 ) -> Any:
     """Confirm a quote. Retrying with the same Idempotency-Key returns the same booking."""
-    status, answer = service.confirm(host, actor, body, key, channel_of(actor))
+    status, answer = trips.confirm(host, actor, body, key, channel_of(actor))
     return JSONResponse(answer, status_code=status)
 
 
 @bookings.get("/bookings/{booking_id}", response_model=s.Booking)
 def read_booking(session: SessionDep, host: HostDep, actor: ActorDep, booking_id: str) -> s.Booking:
     """Status and live ETA."""
-    return service.get_booking(host, session, actor, booking_id)
+    return trips.get_booking(host, session, actor, booking_id)
 
 
 @bookings.post("/bookings/{booking_id}/cancel", response_model=s.Booking)
 def cancel_booking(host: HostDep, actor: ActorDep, booking_id: str) -> s.Booking:
     """Cancel (idempotent: cancelling twice answers the same)."""
-    return service.cancel(host, actor, booking_id)
+    return trips.cancel(host, actor, booking_id)
 
 
 @bookings.get("/meeting-points", response_model=list[s.Place])
@@ -152,56 +145,56 @@ def meeting_points(host: HostDep, actor: ActorDep) -> list[s.Place]:
 operator = APIRouter(prefix="/v1/operator", tags=["operator"])
 
 
-@operator.get("/residents", response_model=s.ResidentSearch)
+@operator.get("/residents", response_model=rs.ResidentSearch)
 def search(
     session: SessionDep, actor: ActorDep, q: str = Query(min_length=1, max_length=80)
-) -> s.ResidentSearch:
+) -> rs.ResidentSearch:
     """Find a resident by phone number (any part), name or kana."""
-    return s.ResidentSearch(results=service.search_residents(session, actor, q))
+    return rs.ResidentSearch(results=people.search_residents(session, actor, q))
 
 
-@operator.post("/residents", response_model=s.ResidentRegistered, status_code=201)
+@operator.post("/residents", response_model=rs.ResidentRegistered, status_code=201)
 def operator_register(
-    session: SessionDep, actor: ActorDep, body: s.ResidentCreate
-) -> s.ResidentRegistered:
+    session: SessionDep, actor: ActorDep, body: rs.ResidentCreate
+) -> rs.ResidentRegistered:
     """Register a new resident during a call."""
-    service.require_staff(actor)
-    return service.register_resident(session, actor, body)
+    people.require_staff(actor)
+    return people.register_resident(session, actor, body)
 
 
-@operator.get("/residents/{resident_id}", response_model=s.Resident)
-def operator_resident(session: SessionDep, actor: ActorDep, resident_id: str) -> s.Resident:
-    service.require_staff(actor)
-    r = service.get_resident(session, actor, resident_id)
-    service.audit(session, actor, "resident.view", resident_id=r.id)
-    return service.resident_view(session, r)
+@operator.get("/residents/{resident_id}", response_model=rs.Resident)
+def operator_resident(session: SessionDep, actor: ActorDep, resident_id: str) -> rs.Resident:
+    people.require_staff(actor)
+    r = people.get_resident(session, actor, resident_id)
+    people.audit(session, actor, "resident.view", resident_id=r.id)
+    return people.resident_view(session, r)
 
 
 @operator.get("/residents/{resident_id}/bookings", response_model=list[s.Booking])
 def operator_resident_bookings(
     session: SessionDep, host: HostDep, actor: ActorDep, resident_id: str, upcoming: bool = False
 ) -> list[s.Booking]:
-    service.require_staff(actor)
-    service.get_resident(session, actor, resident_id)
-    service.audit(session, actor, "booking.list", resident_id=resident_id)
-    return service.list_bookings(host, session, resident_id, upcoming)
+    people.require_staff(actor)
+    people.get_resident(session, actor, resident_id)
+    people.audit(session, actor, "booking.list", resident_id=resident_id)
+    return trips.list_bookings(host, session, resident_id, upcoming)
 
 
-@operator.post("/residents/{resident_id}/link-code", response_model=s.LinkCode, status_code=201)
-def link_code(session: SessionDep, actor: ActorDep, resident_id: str) -> s.LinkCode:
+@operator.post("/residents/{resident_id}/link-code", response_model=rs.LinkCode, status_code=201)
+def link_code(session: SessionDep, actor: ActorDep, resident_id: str) -> rs.LinkCode:
     """A one-time code (24 h) the resident uses to link the app or LINE."""
-    return service.issue_link_code(session, actor, resident_id)
+    return people.issue_link_code(session, actor, resident_id)
 
 
 @operator.post("/quotes", response_model=s.QuoteResult)
 def operator_quote(host: HostDep, actor: ActorDep, body: s.QuoteCreate) -> s.QuoteResult:
     """Quote on a resident's behalf (``resident_id`` in the body)."""
-    service.require_staff(actor)
+    people.require_staff(actor)
     if body.resident_id is None:
         raise InvalidInput(
             "resident_id を指定してください。", "Give the resident_id.", field="resident_id"
         )
-    return service.quote(host, actor, body, "phone")
+    return trips.quote(host, actor, body, "phone")
 
 
 @operator.post("/bookings", status_code=201, response_model=s.Booking)
@@ -211,32 +204,35 @@ def operator_book(
     body: s.BookingCreate,
     key: Annotated[str, Depends(idempotency_key)],
 ) -> Any:
-    service.require_staff(actor)
-    status, answer = service.confirm(host, actor, body, key, "phone")
+    people.require_staff(actor)
+    status, answer = trips.confirm(host, actor, body, key, "phone")
     return JSONResponse(answer, status_code=status)
 
 
 @operator.post("/bookings/{booking_id}/cancel", response_model=s.Booking)
 def operator_cancel(host: HostDep, actor: ActorDep, booking_id: str) -> s.Booking:
-    service.require_staff(actor)
-    return service.cancel(host, actor, booking_id)
+    people.require_staff(actor)
+    return trips.cancel(host, actor, booking_id)
 
 
-@operator.get("/audit", response_model=list[s.AuditEntry])
+@operator.get("/audit", response_model=list[rs.AuditEntry])
 def audit_log(
     session: SessionDep,
     actor: ActorDep,
     resident_id: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
-) -> list[s.AuditEntry]:
-    """The audit log, newest first (admins see all; operators too, for handovers)."""
-    service.require_staff(actor)
-    q = select(m.AuditEntry)
+) -> list[rs.AuditEntry]:
+    """The audit log, newest first: admins see all of it; operators see one resident's
+    entries (the caller they are helping)."""
+    people.require_staff(actor)
+    if resident_id is None:
+        people.require_staff(actor, "admin")
+    q = select(rm.AuditEntry)
     if resident_id:
-        q = q.where(m.AuditEntry.resident_id == resident_id)
-    rows = session.scalars(q.order_by(m.AuditEntry.id.desc()).limit(limit)).all()
+        q = q.where(rm.AuditEntry.resident_id == resident_id)
+    rows = session.scalars(q.order_by(rm.AuditEntry.id.desc()).limit(limit)).all()
     return [
-        s.AuditEntry(id=r.id, at=r.at, staff_id=r.staff_id, action=r.action,
+        rs.AuditEntry(id=r.id, at=r.at, staff_id=r.staff_id, action=r.action,
                      resident_id=r.resident_id, booking_id=r.booking_id, details=r.details)
         for r in rows
     ]  # fmt: skip

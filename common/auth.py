@@ -16,6 +16,7 @@ hex digest is stored (:func:`hash_token`), which is enough for high-entropy secr
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -81,6 +82,13 @@ def _parse(encoded: str) -> tuple[int, int, int, bytes, bytes]:
     if not 1 <= log2_n <= _MAX_LOG2_N or r < 1 or p < 1 or not salt or len(key) < 16:
         raise ValueError("corrupt password hash")
     return log2_n, r, p, salt, key
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """A password hash nobody's password matches: checked for an unknown user name or driver
+    number, so answering takes as long as for a known one (timing tells nothing)."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def verify_password(password: str, encoded: str) -> bool:

@@ -76,30 +76,49 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(database)
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+SQLITE_BUSY_TIMEOUT_S = 10
+"""How long an SQLite connection waits for another's write lock before "database is locked"."""
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """Foreign keys on; WAL (readers never block the writer, nor it them); a busy timeout;
+    transactions begun by SQLAlchemy, not by the driver (so SAVEPOINTs work)."""
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA journal_mode=WAL")  # a no-op ("memory") for in-memory databases
     finally:
         cursor.close()
+    dbapi_connection.isolation_level = None  # pysqlite's implicit BEGIN breaks SAVEPOINT
+
+
+def _begin_sqlite(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """Create an engine for ``url``; extra keyword arguments go to ``create_engine``.
 
-    On PostgreSQL connections are pinged before use (a restarted server does not break
-    the pool). On SQLite the file's directory is created and foreign keys are enforced,
-    so constraints behave as they do on PostgreSQL.
+    Connections are pinged before use, so a restarted server does not break the pool: the
+    first request after an outage gets a fresh connection. SQL parameters never appear in
+    errors or logs (``hide_parameters``: they hold personal data such as phone numbers).
+    On SQLite the file's directory is created, foreign keys are enforced (constraints
+    behave as on PostgreSQL), the journal is WAL and a connection waits up to
+    ``SQLITE_BUSY_TIMEOUT_S`` for another's write lock.
     """
     parsed = make_url(url)
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         path = _sqlite_file(parsed)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, **kwargs)
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        connect_args = {"timeout": float(SQLITE_BUSY_TIMEOUT_S), **kwargs.pop("connect_args", {})}
+        engine = create_engine(parsed, connect_args=connect_args, **kwargs)
+        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     return create_engine(parsed, **kwargs)
 
 
@@ -130,7 +149,9 @@ def check_database(url: str | URL, timeout_s: float = 3.0) -> str | None:
             connect_args["connect_timeout"] = max(2, math.ceil(timeout_s))
         elif backend == "sqlite":
             connect_args["timeout"] = timeout_s
-        engine = create_engine(parsed, poolclass=NullPool, connect_args=connect_args)
+        engine = create_engine(
+            parsed, poolclass=NullPool, connect_args=connect_args, hide_parameters=True
+        )
     except Exception as exc:
         return f"invalid database URL {redact_url(str(url))!r}: {_reason(exc)}"
     try:

@@ -50,3 +50,87 @@ class ConfigError(DrtError):
 
     code = "config_invalid"
     http_status = 500
+
+
+class InvalidInput(DrtError):
+    code = "invalid_input"
+    http_status = 422
+
+
+class NotAuthenticated(DrtError):
+    code = "not_authenticated"
+    http_status = 401
+
+
+class Forbidden(DrtError):
+    code = "forbidden"
+    http_status = 403
+
+
+class NotFound(DrtError):
+    code = "not_found"
+    http_status = 404
+
+
+class IdempotencyKeyRequired(DrtError):
+    code = "idempotency_key_required"
+    http_status = 400
+
+
+class IdempotencyKeyReused(DrtError):
+    code = "idempotency_key_reused"
+    http_status = 422
+
+
+class ServiceBusy(DrtError):
+    """Try again shortly (the writer is busy, or was fenced mid-turn)."""
+
+    code = "service_busy"
+    http_status = 503
+
+
+class ServiceUnavailable(DrtError):
+    """A service the platform depends on (PostgreSQL, Redis) is down; clients retry."""
+
+    code = "service_unavailable"
+    http_status = 503
+
+
+class TooManyAttempts(DrtError):
+    """Too many wrong codes, passwords or PINs, or too many requests: wait ``retry_after_s``."""
+
+    code = "too_many_attempts"
+    http_status = 429
+
+
+class InvalidText(DrtError):
+    """Text with a NUL character or an unpaired surrogate (nothing can store or show it)."""
+
+    code = "invalid_text"
+    http_status = 422
+
+
+class BodyTooLarge(DrtError):
+    code = "body_too_large"
+    http_status = 413
+
+
+class DatabaseUnavailable(DrtError):
+    """PostgreSQL (or the embedded SQLite) did not answer; clients retry after ``Retry-After``."""
+
+    code = "database_unavailable"
+    http_status = 503
+
+
+class RedisUnavailable(DrtError):
+    """Redis did not answer; clients retry after ``Retry-After``."""
+
+    code = "redis_unavailable"
+    http_status = 503
+
+
+class InternalError(DrtError):
+    """A bug: logged with its traceback, answered without details."""
+
+    code = "internal_error"
+    http_status = 500

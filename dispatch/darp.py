@@ -163,4 +163,5 @@ def _natural(path: Path) -> tuple[str, int, int]:
     stem = path.name.removesuffix(".txt")
     letters = "".join(c for c in stem if c.isalpha())
     numbers = [int(x) for x in stem.replace("-", " ").strip(letters).split() if x.isdigit()]
-    return letters, *([*numbers, 0, 0])[:2]  # type: ignore[return-value]
+    padded = [*numbers, 0, 0]
+    return letters, padded[0], padded[1]

@@ -107,6 +107,12 @@ class Promise:
     dropoff_by_s: int
     max_ride_s: int
 
+    def dropoff_estimate_s(self, direct_ride_s: int) -> int:
+        """The drop-off time to tell the rider: never before the end of the pickup window
+        plus the direct ride (a pickup at the end of the window is still on time), never
+        after the promised latest drop-off. The plan's own time may be earlier."""
+        return min(max(self.dropoff_planned_s, self.pickup_to_s + direct_ride_s), self.dropoff_by_s)
+
 
 @dataclass(frozen=True, slots=True)
 class Offer:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, fields
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,16 @@ class ServiceParams:
     later re-plan may move the pickup at most ``replan_shift_s`` from the time first planned
     (and never out of the window). The ride may last at most
     ``min(ride_alpha * direct + ride_beta_s, ride_cap_s)``.
+
+    "As soon as possible" is searched in stages (``asap_wait_stages_s``): the cheapest
+    insertion with a pickup within the first stage's wait, else within the next, up to
+    ``asap_max_wait_s``; empty, the whole wait at once (the cheapest insertion anywhere in
+    it, which tends to place ASAP pickups late).
+
+    ``promise_slack_s``: the plan keeps each pickup this long before the end of the window
+    the rider is told, each drop-off this long before the promised latest drop-off and each
+    ride this much shorter than promised, so a slower drive than the router's still keeps
+    the promise (0: the plan may use the whole promise).
     """
 
     pickup_window_s: int = 600
@@ -38,6 +49,8 @@ class ServiceParams:
     stop_overhead_s: int = 30
     hold_ttl_s: int = 120
     asap_max_wait_s: int = 1800
+    asap_wait_stages_s: tuple[int, ...] = ()
+    promise_slack_s: int = 0
     depart_flex_s: int = 900
     arrive_flex_s: int = 1200
     min_lead_s: int = 120
@@ -59,10 +72,40 @@ class ServiceParams:
             )
         if not 1.0 <= self.ride_alpha <= 5.0:
             raise _bad("ride_alpha", "1.0〜5.0 の範囲です", "must be 1.0..5.0")
+        if self.promise_slack_s > self.pickup_window_s // 2:
+            raise _bad("promise_slack_s", "pickup_window_s の半分以下にしてください",
+                       "must be at most half of pickup_window_s")  # fmt: skip
+        stages = self.asap_wait_stages_s
+        if any(b <= a for a, b in pairwise(stages)) or any(
+            not 0 < w < self.asap_max_wait_s for w in stages
+        ):
+            raise _bad(
+                "asap_wait_stages_s",
+                "増えていく順に、0 より大きく asap_max_wait_s より小さい値にしてください",
+                "must increase, each above 0 and below asap_max_wait_s",
+            )
+
+    def to_json(self) -> dict[str, Any]:
+        """The parameters as plain JSON (for the dispatch log)."""
+        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
+                for f in fields(self)}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ServiceParams:
+        """The inverse of :meth:`to_json` (validated like any parameters)."""
+        values: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
+        }
+        return cls(**values)
 
     def max_ride_s(self, direct_s: int) -> int:
         """Longest ride allowed for a trip whose direct drive takes ``direct_s``."""
         return int(min(self.ride_alpha * direct_s + self.ride_beta_s, self.ride_cap_s))
+
+    def direct_ride_s(self, direct_s: int, persons: int) -> int:
+        """From the start of boarding to the drop-off with no detour: boarding, the stop
+        overhead and the direct drive of ``direct_s``."""
+        return self.dwell_board_s * persons + self.stop_overhead_s + direct_s
 
 
 def load_params(path: Path) -> ServiceParams:
@@ -84,8 +127,9 @@ def load_params(path: Path) -> ServiceParams:
     unknown = sorted(set(merged) - known)
     if unknown:
         raise _bad(", ".join(unknown), "不明な設定です", "unknown setting")
-    if "alternative_shifts_s" in merged:
-        merged["alternative_shifts_s"] = tuple(int(v) for v in merged["alternative_shifts_s"])
+    for key in ("alternative_shifts_s", "asap_wait_stages_s"):
+        if key in merged:
+            merged[key] = tuple(int(v) for v in merged[key])
     try:
         return ServiceParams(**merged)
     except TypeError as exc:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
+import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,32 +13,37 @@ from fastapi.responses import FileResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from booking.endpoints import HostDep, SessionDep
-from booking.errors import NotFound
-from common.errors import DrtError
+from common.errors import DrtError, NotFound
+from common.ratelimit import Attempts
+from core.web import HostDep, SessionDep
 from driver_app_api import schemas as s
 from driver_app_api import service
 from driver_app_api.service import DriverActor
 
 PAGE = Path(__file__).parent / "page"
+KEEP_ALIVE_S = 15  # a comment line this often keeps proxies from closing a quiet stream
 bearer = HTTPBearer(auto_error=False)
 router = APIRouter(prefix="/v1/driver", tags=["driver"])
 page = APIRouter(include_in_schema=False)
 
 
 def driver_dep(
-    session: SessionDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> DriverActor:
-    return service.authenticate(session, creds.credentials if creds else None)
+    """The driver's session, from a short session of its own (no pooled connection is held
+    while a stop event waits for the dispatch writer)."""
+    with request.app.state.sessions() as session:
+        return service.authenticate(session, creds.credentials if creds else None)
 
 
 DriverDep = Annotated[DriverActor, Depends(driver_dep)]
 
 
 @router.post("/sessions", response_model=s.SessionToken)
-def sign_in(session: SessionDep, body: s.SignIn) -> s.SessionToken:
-    """The tablet's device token plus the driver's number and PIN → a session token."""
-    return service.sign_in(session, body)
+def sign_in(host: HostDep, session: SessionDep, body: s.SignIn) -> s.SessionToken:
+    """The tablet's device token plus the driver's number and PIN → a session token; 429
+    with ``Retry-After`` after a handful of wrong PINs for one driver number."""
+    return service.sign_in(session, Attempts(host.redis, host.keys), body)
 
 
 @router.post("/shift/start", response_model=s.Shift)
@@ -92,48 +98,83 @@ async def stream(
     """Server-Sent Events: a `manifest` event whenever this vehicle's plan changes.
 
     Each event's id is the dispatch log sequence; a reconnect with `Last-Event-ID` gets the
-    current manifest at once if anything changed meanwhile, so no change is missed.
+    current manifest at once if anything changed meanwhile, so no change is missed. The
+    stream listens to the area's change channel (asyncio Redis, nothing blocks the event
+    loop) and rebuilds the manifest only for changes that name this vehicle.
     """
     bearer_token = token or (
         authorization[7:] if authorization and authorization.lower().startswith("bearer ") else None
     )
 
+    def actor() -> DriverActor:
+        with host.reads() as session:
+            return service.authenticate(session, bearer_token)
+
     def current() -> s.Manifest:
-        with host.sessions() as session:
-            actor = service.authenticate(session, bearer_token)
-            return service.manifest(host, session, actor)
+        # the request pool, not the writer's; the connection goes back before the manifest
+        # waits for the replica (a hundred tablets rebuilding at once must not hold them)
+        with host.reads() as session:
+            who = service.authenticate(session, bearer_token)
+            session.commit()
+            return service.manifest(host, session, who)
 
     first = await run_in_threadpool(current)  # a bad token fails here, before streaming
-    sent_version = int(last_event_id) if last_event_id and last_event_id.isdigit() else -1
+    resume = last_event_id or ""  # "²".isdigit() is true, but int() refuses it
+    sent_version = int(resume) if resume.isascii() and resume.isdigit() else -1
+    client = request.app.state.async_redis
 
     async def events() -> AsyncIterator[str]:
         nonlocal sent_version
-        count, last_body, quiet = 0, None, 0.0
-        latest = first
-        while True:
-            body = service.manifest_json(latest)
-            if latest.version != sent_version and body != last_body:
-                yield f"id: {latest.version}\nevent: manifest\ndata: {body}\n\n"
-                sent_version, last_body, quiet = latest.version, body, 0.0
-                count += 1
-                if limit and count >= limit:
+        pubsub = client.pubsub()
+        await pubsub.subscribe(host.channel)
+        try:
+            count, last_body, last_sent = 0, None, time.monotonic()
+            latest = first
+            seen = await client.get(host.keys.seq(host.area))
+            stale = seen is not None and int(seen) != latest.version  # changed before we listened
+            while True:
+                if stale:
+                    try:
+                        latest = await run_in_threadpool(current)
+                    except DrtError:  # the session ended (shift over, token expired): close
+                        yield "event: session_ended\ndata: {}\n\n"
+                        return
+                    stale = False
+                body = service.manifest_json(latest)
+                if latest.version != sent_version and body != last_body:
+                    yield f"id: {latest.version}\nevent: manifest\ndata: {body}\n\n"
+                    sent_version, last_body, last_sent = latest.version, body, time.monotonic()
+                    count += 1
+                    if limit and count >= limit:
+                        return
+                elif time.monotonic() - last_sent >= KEEP_ALIVE_S:
+                    try:
+                        await run_in_threadpool(actor)
+                    except DrtError:
+                        yield "event: session_ended\ndata: {}\n\n"
+                        return
+                    yield ": keep-alive\n\n"
+                    last_sent = time.monotonic()
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
+                if await request.is_disconnected():
                     return
-            elif quiet >= 15:
-                yield ": keep-alive\n\n"
-                quiet = 0.0
-            await asyncio.sleep(0.5)
-            quiet += 0.5
-            if await request.is_disconnected():
-                return
-            if service.change_stream_state(host) != latest.version:
-                try:
-                    latest = await run_in_threadpool(current)
-                except DrtError:  # the session ended (shift over, token expired): close
-                    yield "event: session_ended\ndata: {}\n\n"
-                    return
+                if message is not None and _concerns(message["data"], first.vehicle_id):
+                    stale = True
+        finally:
+            await pubsub.unsubscribe()
+            await pubsub.aclose()
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})  # fmt: skip
+
+
+def _concerns(data: str, vehicle_id: str) -> bool:
+    """Whether a published change names one of this van's service days (``van-1@...``)."""
+    try:
+        vehicles = json.loads(data).get("vehicles", [])
+    except (ValueError, AttributeError):
+        return True  # not ours to judge: rebuild rather than miss a change
+    return any(str(v).partition("@")[0] == vehicle_id for v in vehicles)
 
 
 @router.get("/map")

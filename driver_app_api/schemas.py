@@ -31,9 +31,13 @@ class SessionToken(BaseModel):
     expires_at: datetime
 
 
+T_MIN = 1_577_836_800.0  # 2020-01-01T00:00:00Z
+T_MAX = 4_102_444_800.0  # 2100-01-01T00:00:00Z
+
+
 class ShiftStart(Strict):
-    lat: float | None = Field(None, ge=-90, le=90)
-    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
+    lon: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
 
 
 class Shift(BaseModel):
@@ -47,12 +51,17 @@ class BreakStart(Strict):
 
 
 class GpsPoint(Strict):
-    t: float = Field(description="device time, Unix seconds")
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    speed_mps: float | None = Field(None, ge=0, le=100)
-    heading_deg: float | None = Field(None, ge=0, le=360)
-    accuracy_m: float | None = Field(None, ge=0, le=10_000)
+    """One fix. Every number is finite (NaN and Infinity are refused) and within range."""
+
+    t: float = Field(
+        ge=T_MIN, le=T_MAX, allow_inf_nan=False,
+        description="device time in Unix seconds (not milliseconds), 2020-01-01 to 2100-01-01",
+    )  # fmt: skip
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    speed_mps: float | None = Field(None, ge=0, le=100, allow_inf_nan=False)
+    heading_deg: float | None = Field(None, ge=0, le=360, allow_inf_nan=False)
+    accuracy_m: float | None = Field(None, ge=0, le=10_000, allow_inf_nan=False)
 
 
 class PositionBatch(Strict):

@@ -1,31 +1,36 @@
 """Use cases of the driver side: sign-in, shifts, GPS, the manifest and stop events.
 
 What happens on the road goes to the same dispatcher, through the same single-writer turns
-as bookings (:mod:`booking.dispatch_host`), so a boarding, a delay or the end of a shift is
+as bookings (:mod:`core.host`), so a boarding, a delay or the end of a shift is
 durable, ordered with every booking, and seen by every API worker.
 """
 
 from __future__ import annotations
 
 import json
-import math
+import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import models as bm
-from booking.dispatch_host import DispatchHost
-from booking.errors import NotAuthenticated, NotFound
-from booking.service import at, body_hash, new_id, now_utc, reservation_number
-from common.auth import hash_password, hash_token, new_token, verify_password
-from common.errors import DrtError
+from common.auth import dummy_hash, hash_password, hash_token, new_token, verify_password
+from common.clock import at, now_utc
+from common.errors import DrtError, NotAuthenticated, NotFound
+from common.ids import body_hash, new_id
+from common.ratelimit import Attempts
+from core import models as cm
+from core.bookings import reservation_number, rider_stop
+from core.commands import EndShift, StartShift, VehicleAt
+from core.host import DispatchHost, Step
 from dispatch.model import StopKind
 from driver_app_api import models as dm
 from driver_app_api import schemas as s
+from residents import models as rm
+from routing.geo import haversine_m
 
 SESSION_TTL = timedelta(hours=14)
 TRACK_EVERY_S = 15  # keep one GPS point in the database per this many seconds ...
@@ -83,6 +88,23 @@ def create_device(session: Session, vehicle_id: str, token: str | None = None) -
     return token
 
 
+def check_pin(pin: str) -> None:
+    """A driver's PIN: 4 to 8 digits, not one digit repeated nor a run like 1234 or 9876."""
+    digits = unicodedata.normalize("NFKC", pin)
+    run = "01234567890"
+    weak = len(set(digits)) == 1 or digits in run or digits in run[::-1]
+    if not (digits.isascii() and digits.isdigit() and 4 <= len(digits) <= 8) or weak:
+        raise WeakPin(
+            "暗証番号は4〜8桁の数字で、同じ数字の繰り返しや 1234 のような並びは使えません。",
+            "The PIN needs 4 to 8 digits, not one digit repeated nor a run like 1234.",
+        )
+
+
+class WeakPin(DrtError):
+    code = "weak_secret"
+    http_status = 422
+
+
 def create_driver(session: Session, login: str, name: str, pin: str) -> dm.Driver:
     existing = session.scalar(select(dm.Driver).where(dm.Driver.login == login))
     if existing is not None:
@@ -93,7 +115,10 @@ def create_driver(session: Session, login: str, name: str, pin: str) -> dm.Drive
     return d
 
 
-def sign_in(session: Session, body: s.SignIn) -> s.SessionToken:
+def sign_in(session: Session, attempts: Attempts, body: s.SignIn) -> s.SessionToken:
+    """A driver's session on a registered tablet. A handful of wrong PINs for a driver
+    number locks that number out for a while (on every tablet: a 4-digit PIN must not be
+    guessable by trying them all); an unknown number costs the same PIN check."""
     wrong = NotAuthenticated(
         "乗務員番号か暗証番号が違います。もう一度入れてください。",
         "Wrong driver number or PIN. Please try again.",
@@ -106,15 +131,20 @@ def sign_in(session: Session, body: s.SignIn) -> s.SessionToken:
             "このタブレットは登録されていません。管理者に連絡してください。",
             "This tablet is not registered. Contact the administrator.",
         )
-    driver = session.scalar(select(dm.Driver).where(dm.Driver.login == body.login.strip()))
-    if driver is None or not driver.active or not verify_password(body.pin, driver.pin_hash):
+    login = unicodedata.normalize("NFKC", body.login).strip()
+    attempts.check("driver_pin", login)
+    driver = session.scalar(select(dm.Driver).where(dm.Driver.login == login))
+    right = verify_password(body.pin, driver.pin_hash if driver is not None else dummy_hash())
+    if driver is None or not driver.active or not right:
+        attempts.failed("driver_pin", login)
         raise wrong
+    attempts.succeeded("driver_pin", login)
     now = now_utc()
     ds = dm.DriverSession(id=new_id("T"), device_id=device.id, driver_id=driver.id,
                           vehicle_id=device.vehicle_id, started_at=now)  # fmt: skip
     session.add(ds)
     token = new_token()
-    session.add(bm.Token(token_hash=hash_token(token), kind="driver", subject_id=ds.id,
+    session.add(rm.Token(token_hash=hash_token(token), kind="driver", subject_id=ds.id,
                          created_at=now, expires_at=now + SESSION_TTL))  # fmt: skip
     return s.SessionToken(access_token=token, vehicle_id=device.vehicle_id, driver_name=driver.name,
                           expires_at=now + SESSION_TTL)  # fmt: skip
@@ -127,7 +157,7 @@ def authenticate(session: Session, token: str | None) -> DriverActor:
     )
     if not token:
         raise NotAuthenticated("ログインしてください。", "Sign in first (bearer token).")
-    row = session.get(bm.Token, hash_token(token))
+    row = session.get(rm.Token, hash_token(token))
     if row is None or row.kind != "driver" or row.expires_at <= now_utc():
         raise stale
     ds = session.get(dm.DriverSession, row.subject_id)
@@ -151,7 +181,7 @@ def node_near(host: DispatchHost, lat: float, lon: float) -> int:
 def start_shift(host: DispatchHost, actor: DriverActor, body: s.ShiftStart) -> s.Shift:
     with host.write() as step:
         vid = today_vehicle(host, actor.vehicle_id, step.now_s)
-        v = step.dispatcher.vehicles.get(vid)
+        v = step.view.vehicle(vid)
         if v is None:
             raise NoShiftToday(
                 "今日は運行日ではありません。", "There is no service today.", vehicle=vid
@@ -161,24 +191,24 @@ def start_shift(host: DispatchHost, actor: DriverActor, body: s.ShiftStart) -> s
         else:
             node = host.world.places.nodes[v.spec.depot]
         if v.in_service:
-            step.do("vehicle_at", vehicle=vid, node=node, available_s=step.now_s, locked=False)
+            step.do(VehicleAt(vid, node, step.now_s, locked=False))
         else:
-            step.do("start_shift", vehicle=vid, node=node)
+            step.do(StartShift(vid, node))
         ds = step.session.get(dm.DriverSession, actor.session_id)
         assert ds is not None
         ds.shift_vehicle_id = vid
-        step.publish("shift_started", vehicle_id=vid)
+        step.publish("shift_started", [vid])
     return s.Shift(vehicle_id=actor.vehicle_id, service_vehicle_id=vid, in_service=True)
 
 
 def end_shift(host: DispatchHost, actor: DriverActor) -> s.Shift:
     vid = require_shift(actor)
     with host.write() as step:
-        step.do("end_shift", vehicle=vid)  # refused while riders are still planned
+        step.do(EndShift(vid))  # refused while riders are still planned
         ds = step.session.get(dm.DriverSession, actor.session_id)
         assert ds is not None
         ds.ended_at = now_utc()
-        step.publish("shift_ended", vehicle_id=vid)
+        step.publish("shift_ended", [vid])
     return s.Shift(vehicle_id=actor.vehicle_id, service_vehicle_id=vid, in_service=False)
 
 
@@ -186,15 +216,14 @@ def take_break(host: DispatchHost, actor: DriverActor, minutes: int) -> None:
     """An unplanned break: the vehicle stays where it is and is free again after it."""
     vid = require_shift(actor)
     with host.write() as step:
-        node = host.world.places.nodes[step.dispatcher.vehicles[vid].place]
-        risk = step.do(
-            "vehicle_at",
-            vehicle=vid,
-            node=node,
-            available_s=step.now_s + 60 * minutes,
-            locked=False,
-        )
-        step.publish("break", vehicle_id=vid, minutes=minutes, at_risk=[r.booking_id for r in risk])
+        state = step.view.vehicle(vid)
+        if state is None:
+            raise NoShiftToday(
+                "今日は運行日ではありません。", "There is no service today.", vehicle=vid
+            )
+        node = host.world.places.nodes[state.place]
+        risk = step.do(VehicleAt(vid, node, step.now_s + 60 * minutes, locked=False))
+        step.publish("break", [vid], minutes=minutes, at_risk=[r.booking_id for r in risk])
 
 
 def require_shift(actor: DriverActor) -> str:
@@ -207,10 +236,7 @@ def require_shift(actor: DriverActor) -> str:
 
 
 def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat = math.radians((a[0] + b[0]) / 2)
-    dy = (a[0] - b[0]) * 111_195.0
-    dx = (a[1] - b[1]) * 111_195.0 * math.cos(lat)
-    return math.hypot(dx, dy)
+    return float(haversine_m(a[0], a[1], b[0], b[1]))
 
 
 def ingest_positions(
@@ -219,8 +245,8 @@ def ingest_positions(
     """Keep the latest point live in Redis, a thinned track in the database, and tell the
     dispatcher where the vehicle is (at most every DISPATCH_EVERY_S, not while at a stop)."""
     r: redis.Redis = host.redis
-    key = f"{host.prefix}{host.area}:pos:{actor.vehicle_id}"
-    live: dict[str, str] = r.hgetall(key)  # type: ignore[assignment]  # decode_responses=True
+    key = host.keys.position(host.area, actor.vehicle_id)
+    live: dict[str, str] = r.hgetall(key)  # type: ignore[assignment]  # redis-py types it Awaitable | dict; sync client, decode_responses=True
     last_t = float(live.get("t", "-inf"))
     track_t = float(live.get("track_t", "-inf"))
     track_at = (float(live.get("track_lat", 0.0)), float(live.get("track_lon", 0.0)))
@@ -237,7 +263,7 @@ def ingest_positions(
     stored = 0
     for p in fresh:
         if p.t - track_t >= TRACK_EVERY_S or _metres(track_at, (p.lat, p.lon)) >= TRACK_EVERY_M:
-            session.add(dm.Position(vehicle_id=actor.vehicle_id, at=datetime.fromtimestamp(p.t, UTC),
+            session.add(dm.Position(vehicle_id=actor.vehicle_id, at=at(p.t),
                                     lat=p.lat, lon=p.lon, speed_mps=p.speed_mps,
                                     heading_deg=p.heading_deg, accuracy_m=p.accuracy_m))  # fmt: skip
             track_t, track_at = p.t, (p.lat, p.lon)
@@ -267,18 +293,17 @@ def _feed_dispatcher(
         return False  # off the road network (a car park, a bad fix): keep the last position
     vid = actor.service_vehicle_id
     with host.write() as step:
-        v = step.dispatcher.vehicles.get(vid)
+        v = step.view.vehicle(vid)
         if v is None or not v.in_service:
             return False
-        locked = bool(step.dispatcher.plans.get(vid))
-        risk = step.do("vehicle_at", vehicle=vid, node=node, available_s=step.now_s, locked=locked)
-        step.publish("vehicle_moved", vehicle_id=vid, at_risk=[x.booking_id for x in risk])
-    host.redis.hset(f"{host.prefix}{host.area}:pos:{actor.vehicle_id}", "dispatch_t", p.t)
+        risk = step.do(VehicleAt(vid, node, step.now_s, locked=v.planned_stops > 0))
+        step.publish("vehicle_moved", [vid], at_risk=[x.booking_id for x in risk])
+    host.redis.hset(host.keys.position(host.area, actor.vehicle_id), "dispatch_t", p.t)
     return True
 
 
 def live_position(host: DispatchHost, vehicle_id: str) -> dict[str, float] | None:
-    live = host.redis.hgetall(f"{host.prefix}{host.area}:pos:{vehicle_id}")
+    live = host.redis.hgetall(host.keys.position(host.area, vehicle_id))
     if not live:
         return None
     return {"lat": float(live["lat"]), "lon": float(live["lon"]), "t": float(live["t"])}
@@ -301,78 +326,87 @@ def arrived_stop(session: Session, vehicle_id: str) -> dm.StopEvent | None:
 
 
 def manifest(host: DispatchHost, session: Session, actor: DriverActor) -> s.Manifest:
+    """The vehicle's next stops from the live plan, riders from SQL, the route to the next.
+
+    The plan is copied out of the replica first; SQL and routing run after the replica's
+    lock is released, and the vehicle's position is snapped once."""
     world = host.world
     tz = world.config.calendar.time_zone
     vid = actor.service_vehicle_id
-    arrived = arrived_stop(session, actor.vehicle_id)
-    position = live_position(host, actor.vehicle_id)
-    stops: list[s.ManifestStop] = []
-    polyline, duration = None, None
     with host.read() as d:
         version = host.seq
-        plan = d.plan(vid) if vid is not None and vid in d.vehicles else []
-        vehicle_place = d.vehicles[vid].place if vid is not None and vid in d.vehicles else None
-        rows = {
-            b.dispatch_id: b
-            for b in session.scalars(
-                select(bm.Booking).where(bm.Booking.dispatch_id.in_([ps.booking_id for ps in plan]))
-            )
-        }
-        for ps in plan:
-            when = at(ps.planned_s).astimezone(tz) if ps.planned_s >= 0 else None
-            if ps.kind == StopKind.BREAK:
-                node = world.places.nodes[ps.place]
-                lat, lon = (
-                    float(world.router.graph.node_lat[node]),
-                    float(world.router.graph.node_lon[node]),
-                )
-                stops.append(s.ManifestStop(stop_id=None, name="休憩", lat=lat, lon=lon, kind="break",
-                                            planned=when, window_from=None, window_to=None, riders=[]))  # fmt: skip
-                continue
-            point = world.stop_at(ps.place)
-            if not stops or stops[-1].stop_id != point.id:
-                stops.append(s.ManifestStop(stop_id=point.id, name=point.name, lat=point.lat,
-                                            lon=point.lon, kind="stop", planned=when,
-                                            window_from=None, window_to=None, riders=[]))  # fmt: skip
-            row = rows.get(ps.booking_id)
-            if row is None:
-                continue  # a held offer, not yet confirmed: nobody to meet
-            stop = stops[-1]
-            if ps.kind == StopKind.PICKUP:
-                stop.window_from = row.pickup_from.astimezone(tz)
-                stop.window_to = row.pickup_to.astimezone(tz)
-            resident = session.get(bm.Resident, row.resident_id)
-            stop.riders.append(s.Rider(
-                booking_id=row.id, action="board" if ps.kind == StopKind.PICKUP else "alight",
-                name=resident.name if resident else "", reservation_number=reservation_number(session, row),
-                passengers=dict(row.passengers), wheelchairs=row.wheelchairs,
-                needs_help=bool(resident and resident.needs_help),
-                fare_yen=row.fare_yen if ps.kind == StopKind.PICKUP else 0, status=row.status,
-            ))  # fmt: skip
-        stops = [x for x in stops if x.riders or x.kind == "break"]
-        if stops and vehicle_place is not None:
-            start = (
-                node_near(host, position["lat"], position["lon"]) if position and _on_road(host, position)
-                else world.places.nodes[vehicle_place]
-            )  # fmt: skip
-            goal = world.router.snap(stops[0].lat, stops[0].lon).node
-            route = world.router.route(start, goal)
-            polyline, duration = route.encoded_polyline(), route.duration_s
+        plan = d.plan(vid) if vid is not None else []
+        state = d.vehicle(vid) if vid is not None else None
+    arrived = arrived_stop(session, actor.vehicle_id)
+    position = live_position(host, actor.vehicle_id)
+    rows = {
+        b.dispatch_id: b
+        for b in session.scalars(
+            select(cm.Booking).where(cm.Booking.dispatch_id.in_([ps.booking_id for ps in plan]))
+        )
+    }
+    people = {
+        r.id: r
+        for r in session.scalars(
+            select(rm.Resident).where(rm.Resident.id.in_({b.resident_id for b in rows.values()}))
+        )
+    }
+    stops: list[s.ManifestStop] = []
+    nodes: list[int] = []  # the road node of each stop, for the route to the first
+    for ps in plan:
+        when = at(ps.planned_s).astimezone(tz) if ps.planned_s >= 0 else None
+        node = world.places.nodes[ps.place]
+        if ps.kind == StopKind.BREAK:
+            lat = float(world.router.graph.node_lat[node])
+            lon = float(world.router.graph.node_lon[node])
+            stops.append(s.ManifestStop(stop_id=None, name="休憩", lat=lat, lon=lon, kind="break",
+                                        planned=when, window_from=None, window_to=None, riders=[]))  # fmt: skip
+            nodes.append(node)
+            continue
+        point = world.stop_at(ps.place)
+        if not stops or stops[-1].stop_id != point.id:
+            stops.append(s.ManifestStop(stop_id=point.id, name=point.name, lat=point.lat,
+                                        lon=point.lon, kind="stop", planned=when,
+                                        window_from=None, window_to=None, riders=[]))  # fmt: skip
+            nodes.append(node)
+        row = rows.get(ps.booking_id)
+        if row is None:
+            continue  # a held offer, not yet confirmed: nobody to meet
+        stop = stops[-1]
+        if ps.kind == StopKind.PICKUP:
+            stop.window_from = row.pickup_from.astimezone(tz)
+            stop.window_to = row.pickup_to.astimezone(tz)
+        resident = people.get(row.resident_id)
+        stop.riders.append(s.Rider(
+            booking_id=row.id, action="board" if ps.kind == StopKind.PICKUP else "alight",
+            name=resident.name if resident else "", reservation_number=reservation_number(session, row),
+            passengers=dict(row.passengers), wheelchairs=row.wheelchairs,
+            needs_help=bool(resident and resident.needs_help),
+            fare_yen=row.fare_yen if ps.kind == StopKind.PICKUP else 0, status=row.status,
+        ))  # fmt: skip
+    kept = [(x, n) for x, n in zip(stops, nodes, strict=True) if x.riders or x.kind == "break"]
+    polyline, duration = None, None
+    if kept and state is not None:
+        start = _road_node(host, position) if position else None
+        if start is None:
+            start = world.places.nodes[state.place]
+        route = world.router.route(start, kept[0][1])
+        polyline, duration = route.encoded_polyline(), route.duration_s
     return s.Manifest(
         vehicle_id=actor.vehicle_id, service_vehicle_id=vid, version=version,
         at_stop=arrived.stop_id if arrived else None,
         at_stop_name=world.stops.get(arrived.stop_id).name if arrived and arrived.stop_id else None,
-        arrived_at=arrived.at.astimezone(tz) if arrived else None, stops=stops,
+        arrived_at=arrived.at.astimezone(tz) if arrived else None, stops=[x for x, _ in kept],
         polyline=polyline, route_duration_s=duration, position=position,
     )  # fmt: skip
 
 
-def _on_road(host: DispatchHost, position: dict[str, float]) -> bool:
+def _road_node(host: DispatchHost, position: dict[str, float]) -> int | None:
+    """The road node of a GPS position, or None off the network (one snap)."""
     try:
-        host.world.router.snap(position["lat"], position["lon"])
+        return host.world.router.snap(position["lat"], position["lon"]).node
     except DrtError:
-        return False
-    return True
+        return None
 
 
 # -- stop events ---------------------------------------------------------------------------
@@ -410,24 +444,15 @@ def record_event(host: DispatchHost, actor: DriverActor, body: s.StopEventIn) ->
             driver_id=actor.driver_id, at=at(step.now_s), payment_method=body.payment_method,
             fare_paid_yen=row.fare_paid_yen if row else None, response=result,
         ))  # fmt: skip
-        step.publish(f"stop_{body.kind}", vehicle_id=vid, booking_id=body.booking_id)
+        step.publish(f"stop_{body.kind}", [vid], booking_id=body.booking_id)
     return result
 
 
-def _next_stop(host: DispatchHost, vid: str, d: Any) -> str | None:
-    for ident, kind in d.plans.get(vid, []):
-        if kind == StopKind.BREAK:
-            continue
-        b = d.bookings[ident]
-        place = b.request.origin if kind == StopKind.PICKUP else b.request.destination
-        return host.world.stop_at(place).id
-    return None
-
-
 def _arrived(
-    host: DispatchHost, step: Any, actor: DriverActor, vid: str, body: s.StopEventIn
+    host: DispatchHost, step: Step, actor: DriverActor, vid: str, body: s.StopEventIn
 ) -> None:
-    expected = _next_stop(host, vid, step.dispatcher)
+    place = step.view.next_stop_place(vid)
+    expected = host.world.stop_at(place).id if place is not None else None
     if body.stop_id is None or body.stop_id != expected:
         raise EventRefused(
             f"次の停車地は {expected or 'ありません'} です。停車地を確認してください。",
@@ -435,23 +460,23 @@ def _arrived(
             expected=expected,
         )
     node = host.world.places.nodes[host.world.place_of(body.stop_id)]
-    step.do("vehicle_at", vehicle=vid, node=node, available_s=step.now_s, locked=False)
+    step.do(VehicleAt(vid, node, step.now_s, locked=False))
 
 
 def _departed(
-    host: DispatchHost, step: Any, actor: DriverActor, vid: str, body: s.StopEventIn
+    host: DispatchHost, step: Step, actor: DriverActor, vid: str, body: s.StopEventIn
 ) -> None:
     if arrived_stop(step.session, actor.vehicle_id) is None:
         raise NotArrived("まだ停車地に着いていません。", "The vehicle has not arrived at a stop.")
 
 
 def _rider_event(
-    host: DispatchHost, step: Any, actor: DriverActor, vid: str, body: s.StopEventIn
-) -> bm.Booking:
+    host: DispatchHost, step: Step, actor: DriverActor, vid: str, body: s.StopEventIn
+) -> cm.Booking:
     if body.booking_id is None:
         raise EventRefused("どの予約か指定してください。", "booking_id is required for this event.")
-    row = step.session.get(bm.Booking, body.booking_id)
-    live = step.dispatcher.bookings.get(row.dispatch_id) if row is not None else None
+    row = step.session.get(cm.Booking, body.booking_id)
+    live = step.view.booking(row.dispatch_id) if row is not None else None
     if row is None or live is None:
         raise NotFound("この車の予約に見つかりません。", "No such booking on this vehicle.",
                        booking_id=body.booking_id)  # fmt: skip
@@ -472,9 +497,7 @@ def _rider_event(
     if body.kind == "boarded":
         if body.payment_method is None:
             raise EventRefused("支払い方法を選んでください。", "Choose the payment method.")
-        step.do("board", booking=row.dispatch_id)
-        row.status, row.payment_method = "onboard", body.payment_method
-        row.fare_paid_yen = 0 if body.payment_method == "free" else row.fare_yen
+        rider_stop(step, row, "board", body.payment_method)
     elif body.kind == "no_show":
         wait = host.world.config.policy.no_show_wait_s
         waited = step.now_s - int(arrived.at.timestamp())
@@ -484,17 +507,14 @@ def _rider_event(
                 f"Wait {wait // 60} minutes after arriving before recording a no-show.",
                 waited_s=waited,
             )
-        step.do("no_show", booking=row.dispatch_id)
-        row.status = "no_show"
+        rider_stop(step, row, "no_show")
     else:
-        step.do("alight", booking=row.dispatch_id)
-        row.status = "completed"
-    row.updated_at = now_utc()
-    return row  # type: ignore[no-any-return]
+        rider_stop(step, row, "alight")
+    return row
 
 
 def change_stream_state(host: DispatchHost) -> int:
-    value = host.redis.get(f"{host.prefix}{host.area}:seq")
+    value = host.redis.get(host.keys.seq(host.area))
     return int(value) if value is not None else 0
 
 

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import typer
 
-from drt import bench, routing_cli, serve_cli, sim_cli, stops_cli
+from drt import (
+    bench,
+    load_cli,
+    promises_cli,
+    restart_cli,
+    routing_cli,
+    serve_cli,
+    sim_cli,
+    stops_cli,
+)
 from drt.context import AppContext
 from drt.output import FORMAT_OPTION, Format, console, handles_errors, print_json, print_table
 
@@ -18,6 +27,9 @@ app = typer.Typer(
 app.add_typer(routing_cli.app, name="routing")
 app.add_typer(stops_cli.app, name="stops")
 app.add_typer(bench.app, name="bench")
+bench.app.command("load")(load_cli.load)
+bench.app.command("restart")(restart_cli.restart)
+bench.app.command("promises")(promises_cli.promises)
 app.add_typer(sim_cli.app, name="sim")
 app.add_typer(serve_cli.db_app, name="db")
 app.command()(handles_errors(serve_cli.demo))

@@ -16,6 +16,7 @@ from common.db import make_engine, make_sessionmaker
 from common.settings import Settings
 from drt.context import AppContext
 from drt.output import console, handles_errors
+from server.logs import log_config
 
 
 @contextmanager
@@ -34,7 +35,7 @@ db_app = typer.Typer(help="データベース / database schema", no_args_is_hel
 
 
 def prepare_database(settings: Settings) -> None:
-    from booking.migrate import upgrade
+    from server.migrate import upgrade
 
     engine = make_engine(settings.effective_database_url)
     try:
@@ -61,11 +62,13 @@ def create_staff(
     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
 ) -> None:
     """Create an operator, admin or channel (app backend) account."""
-    from booking import seed
+    from residents.service import check_password
+    from residents.service import create_staff as create
 
+    check_password(password, role)
     ctx: AppContext = typer_ctx.obj
     with transaction(ctx.settings) as session:
-        seed.create_staff(session, username, password, role)
+        create(session, username, password, role)
     console.print(f"created {role} {username}")
 
 
@@ -90,8 +93,9 @@ def add_driver(
     pin: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
 ) -> None:
     """Register a driver: the number and PIN typed on the tablet."""
-    from driver_app_api.service import create_driver
+    from driver_app_api.service import check_pin, create_driver
 
+    check_pin(pin)
     ctx: AppContext = typer_ctx.obj
     with transaction(ctx.settings) as session:
         create_driver(session, login, name, pin)
@@ -105,11 +109,21 @@ def serve(
     workers: int = typer.Option(2, help="API worker processes"),
 ) -> None:
     """Run the booking service on PostgreSQL and Redis (DRT_DATABASE_URL, DRT_REDIS_URL)."""
+    from server.seed import demo_leftovers
+
     ctx: AppContext = typer_ctx.obj
     ctx.router()  # build the road graph cache once, before the workers start
     prepare_database(ctx.settings)
+    with transaction(ctx.settings) as session:
+        problems = demo_leftovers(ctx.settings, session)
+    if problems:
+        for p in problems:
+            console.print(f"[red]refused:[/red] {p}")
+        console.print("`drt serve` does not run with the demo's published secrets or accounts.")
+        raise typer.Exit(2)
     console.print(f"API: http://{host}:{port}/docs")
-    uvicorn.run("booking.app:from_env", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run("server.app:from_env", factory=True, host=host, port=port, workers=workers,
+                log_config=log_config())  # fmt: skip
 
 
 def demo(
@@ -119,11 +133,11 @@ def demo(
     run_for: float = typer.Option(0, help="stop after this many seconds (0: until Ctrl-C)"),
 ) -> None:
     """Everything on the embedded default (SQLite, in-process Redis): no servers to install."""
-    from booking import seed
-    from booking.app import create_app
-    from booking.demo import DemoFleet, demo_clock, describe_clock
-    from booking.world import World
+    from core.world import World
     from line_channel.demo import demo_settings
+    from server import seed
+    from server.app import create_app
+    from server.demo import DemoFleet, demo_clock, describe_clock
 
     ctx: AppContext = typer_ctx.obj
     settings = demo_settings(ctx.settings.model_copy(update={"embedded": True}), host, port)
@@ -157,7 +171,9 @@ def demo(
     console.print(f"LINE (stand-in):          {base}/line/demo")
     console.print(f"database (SQLite):        {Path(settings.embedded_database_url[10:])}")
     console.print("Map data © OpenStreetMap contributors, ODbL 1.0")
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning")
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", log_config=log_config("warning")
+    )
     server = uvicorn.Server(config)
     if run_for > 0:
         threading.Timer(run_for, lambda: setattr(server, "should_exit", True)).start()

@@ -28,15 +28,19 @@ from urllib.parse import parse_qsl
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
-from booking import schemas as s
-from booking import service
-from booking.dispatch_host import DispatchHost, RedisLock
-from booking.world import World
 from common.errors import DrtError
+from common.keys import RedisKeys
+from common.ratelimit import Attempts
+from common.redis import RedisLock
+from core import bookings
+from core import schemas as s
+from core.host import DispatchHost
+from core.world import World
 from line_channel import messages as msg
 from line_channel import repository as repo
 from line_channel.config import LineConfig
 from line_channel.notify import skip_reminder_if_late
+from residents import service as people
 from routing.stops import MeetingPoint
 
 Message = msg.Message
@@ -96,10 +100,10 @@ class StateStore:
     """Conversation state and wrong-code counts per LINE user, in Redis."""
 
     def __init__(self, client: redis.Redis, prefix: str, ttl_s: int) -> None:
-        self.client, self.prefix, self.ttl_s = client, prefix, ttl_s
+        self.client, self.keys, self.ttl_s = client, RedisKeys(prefix), ttl_s
 
     def key(self, kind: str, user_id: str) -> str:
-        return f"{self.prefix}line:{kind}:{user_id}"
+        return self.keys.line(kind, user_id)
 
     def load(self, user_id: str) -> State:
         raw = self.client.get(self.key("conv", user_id))
@@ -236,9 +240,9 @@ class Turn:
         self.resident = repo.resident_of(session, ev.user_id)
 
     @property
-    def actor(self) -> service.Actor:
+    def actor(self) -> people.Actor:
         assert self.resident is not None
-        return service.Actor("resident", self.resident.id, "resident")
+        return people.Actor("resident", self.resident.id, "resident")
 
     def run(self) -> list[Message]:
         if self.ev.kind == "unfollow":
@@ -325,7 +329,8 @@ class Turn:
 
     def try_code(self, code: str) -> list[Message]:
         try:
-            service.resident_login(self.session, self.state.phone, code, ("line", self.ev.user_id))
+            people.resident_login(self.session, Attempts(self.c.host.redis, self.c.host.keys),
+                                  self.state.phone, code, ("line", self.ev.user_id))  # fmt: skip
         except DrtError:
             left = LINK_TRIES - self.c.store.add_link_failure(self.ev.user_id)
             self.state = State(step="link_phone")
@@ -514,7 +519,7 @@ class Turn:
             wheelchairs=1 if self.resident.wheelchair else 0,
         )  # fmt: skip
         try:
-            result = service.quote(self.c.host, self.actor, body, "line")
+            result = bookings.quote(self.c.host, self.actor, body, "line")
         except DrtError as e:
             st.step = "time"
             return [msg.refused(e.message_ja, self.phone)]
@@ -528,7 +533,7 @@ class Turn:
         quote_id = params.get("q", "")
         key = f"line:{self.ev.event_id}"  # a redelivered event cannot book twice
         try:
-            _, answer = service.confirm(
+            _, answer = bookings.confirm(
                 self.c.host, self.actor, s.BookingCreate(quote_id=quote_id), key, "line"
             )
         except DrtError as e:
@@ -551,13 +556,13 @@ class Turn:
     def mine(self, _params: dict[str, str]) -> list[Message]:
         assert self.resident is not None
         self.state = State()
-        upcoming = service.list_bookings(self.c.host, self.session, self.resident.id, True)
+        upcoming = bookings.list_bookings(self.c.host, self.session, self.resident.id, True)
         upcoming.sort(key=lambda b: b.pickup_from)
         return msg.my_bookings(upcoming[:5])
 
     def ask_cancel(self, params: dict[str, str]) -> list[Message]:
         try:
-            b = service.get_booking(self.c.host, self.session, self.actor, params.get("b", ""))
+            b = bookings.get_booking(self.c.host, self.session, self.actor, params.get("b", ""))
         except DrtError:
             return [msg.booking_missing()]
         if b.status == "cancelled":
@@ -572,7 +577,7 @@ class Turn:
     def cancel(self, params: dict[str, str]) -> list[Message]:
         self.state = State()
         try:
-            b = service.cancel(self.c.host, self.actor, params.get("b", ""))
+            b = bookings.cancel(self.c.host, self.actor, params.get("b", ""))
         except DrtError as e:
             if e.code == "not_found":
                 return [msg.booking_missing()]

@@ -25,13 +25,14 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from booking import models as bm
-from booking import service
 from common.errors import DrtError
 from common.settings import Settings
 from line_channel.config import STANDIN_PATH
 from line_channel.richmenu import font_path as _font_path
 from line_channel.standin import Standin
+from residents import models as rm
+from residents import service as people
+from residents.schemas import PhoneNumber
 
 DEMO_SECRET = "kurate-demo-line-channel-secret"
 DEMO_TOKEN = "kurate-demo-line-access-token"
@@ -70,9 +71,9 @@ def prepare_demo(app: FastAPI, standin: Standin) -> None:
         if phone is None:
             continue
         with app.state.sessions() as session:
-            rid = session.scalar(select(bm.Resident.id).where(bm.Resident.phone == phone))
+            rid = session.scalar(select(rm.Resident.id).where(rm.Resident.phone == phone))
             if rid is not None:
-                service.link_channel(session, rid, "line", user_id)
+                people.link_channel(session, rid, "line", user_id)
                 session.commit()
 
 
@@ -85,13 +86,13 @@ class UserAction(BaseModel):
     data: str = Field("", max_length=300)
     params: dict[str, str] = {}
     display: str | None = Field(None, max_length=300)
-    lat: float = 0.0
-    lon: float = 0.0
+    lat: float = Field(0.0, ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(0.0, ge=-180, le=180, allow_inf_nan=False)
     title: str | None = Field(None, max_length=100)
 
 
 class CodeRequest(BaseModel):
-    phone: str = Field(min_length=10, max_length=20)
+    phone: PhoneNumber
 
 
 def sample_places(app: FastAPI) -> list[dict[str, Any]]:
@@ -107,18 +108,33 @@ def sample_places(app: FastAPI) -> list[dict[str, Any]]:
     return out
 
 
+def _data_block(value: Any) -> str:
+    """JSON for a ``<script type="application/json">`` block (no ``</script>`` inside)."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
+
+
 def demo_router(standin: Standin) -> APIRouter:
     r = APIRouter(include_in_schema=False)
-    page = (Path(__file__).parent / "demo_page.html").read_text(encoding="utf-8")
+    here = Path(__file__).parent
+    page = (here / "demo_page.html").read_text(encoding="utf-8")
 
     @r.get("/line/demo")
     async def demo_page(request: Request) -> HTMLResponse:
+        """The page; its script and style are files (the app's CSP allows no inline code)."""
         users = [{"id": uid, "name": name, "linked": phone is not None}
                  for uid, name, phone in DEMO_USERS]  # fmt: skip
-        html = page.replace("__USERS__", json.dumps(users, ensure_ascii=False)).replace(
-            "__PLACES__", json.dumps(sample_places(request.app), ensure_ascii=False)
+        html = page.replace("__USERS__", _data_block(users)).replace(
+            "__PLACES__", _data_block(sample_places(request.app))
         )
         return HTMLResponse(html)
+
+    @r.get("/line/demo/demo.js")
+    async def script() -> FileResponse:
+        return FileResponse(here / "demo_page.js", media_type="text/javascript; charset=utf-8")
+
+    @r.get("/line/demo/demo.css")
+    async def style() -> FileResponse:
+        return FileResponse(here / "demo_page.css", media_type="text/css; charset=utf-8")
 
     @r.get("/line/demo/font.ttf")
     async def font() -> FileResponse:
@@ -145,15 +161,14 @@ def demo_router(standin: Standin) -> APIRouter:
         return JSONResponse({"webhook_status": answer.status_code})
 
     @r.post("/line/demo/link-code")
-    async def link_code(body: CodeRequest, request: Request) -> JSONResponse:
+    def link_code(body: CodeRequest, request: Request) -> JSONResponse:
         """The operator's part: a one-time code for the resident with this phone number."""
-        digits = "".join(ch for ch in body.phone if ch.isdigit())
-        with request.app.state.sessions() as session:
-            rid = session.scalar(select(bm.Resident.id).where(bm.Resident.phone == digits))
-            admin = session.scalar(select(bm.Staff.id).where(bm.Staff.role == "admin"))
+        with request.app.state.sessions() as session:  # body.phone: its ASCII digits
+            rid = session.scalar(select(rm.Resident.id).where(rm.Resident.phone == body.phone))
+            admin = session.scalar(select(rm.Staff.id).where(rm.Staff.role == "admin"))
             if rid is None or admin is None:
                 return JSONResponse({"error": "その電話番号の利用者はいません。"}, status_code=404)
-            code = service.issue_link_code(session, service.Actor("staff", admin, "admin"), rid)
+            code = people.issue_link_code(session, people.Actor("staff", admin, "admin"), rid)
             session.commit()
         return JSONResponse({"code": code.code})
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from booking import schemas as s
+from core import schemas as s
 
 Message = dict[str, Any]
 WEEKDAYS = "月火水木金土日"

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -31,12 +31,13 @@ import anyio
 from linebot.v3.messaging.exceptions import ApiException
 from sqlalchemy.orm import Session, sessionmaker
 
-from booking import models as bm
-from booking import schemas as s
-from booking import service
-from booking.dispatch_host import DispatchHost
-from booking.world import World
-from dispatch.engine import Dispatcher
+from common.clock import at
+from core import bookings
+from core import models as bm
+from core import schemas as s
+from core.host import DispatchHost
+from core.world import World
+from dispatch.view import DispatchView
 from line_channel import messages as msg
 from line_channel import repository as repo
 from line_channel.config import LineConfig
@@ -46,10 +47,6 @@ log = logging.getLogger(__name__)
 PRIORITY = ("cancelled", "delay", "approaching", "confirmed", "reminder")
 LOOK_BACK = timedelta(hours=2)
 APPROACH_GRACE_S = 600  # an 「まもなく」 later than this after the planned arrival is pointless
-
-
-def at(unix_s: int) -> datetime:
-    return datetime.fromtimestamp(unix_s, UTC)
 
 
 def reminder_moment_s(world: World, config: LineConfig, pickup_from: datetime) -> int:
@@ -134,7 +131,7 @@ def notice_messages(kind: str, view: s.Booking, world: World, now_s: int) -> lis
 
 
 def due_notices(
-    session: Session, d: Dispatcher, world: World, config: LineConfig, now_s: int
+    session: Session, d: DispatchView, world: World, config: LineConfig, now_s: int
 ) -> list[Notice]:
     """Every notification due at ``now_s``, most urgent first.
 
@@ -148,13 +145,13 @@ def due_notices(
     out = []
     for b in rows:
         today_ride = world.config.calendar.local_date(int(b.pickup_from.timestamp())) == today
-        eta_s = service.eta(d, b.dispatch_id)[0] if today_ride else None
+        eta_s = d.eta(b.dispatch_id)[0] if today_ride else None
         view: s.Booking | None = None
         for link in links.get(b.resident_id, []):
             for kind in due_kinds(b, eta_s, link.linked_at, world, config, now_s):
                 if kind not in config.push_kinds:
                     continue
-                view = view or service.booking_view(session, world, b, d)
+                view = view or bookings.booking_view(session, world, b, d)
                 out.append(Notice(kind, link.user_id, b.id, notice_messages(kind, view, world, now_s),
                                   reminder_moment_s(world, config, b.pickup_from)))  # fmt: skip
     out.sort(key=lambda n: PRIORITY.index(n.kind))

@@ -13,8 +13,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from booking import models as bm
+from core import models as bm
 from line_channel.models import LineEvent, LineFavourite, LinePush
+from residents import models as rm
 
 RETRY_NAMESPACE = uuid.UUID("5d1f4a53-2c1b-4f5e-9a53-6b7572617465")  # "…kurate"
 EVENT_STALE = timedelta(minutes=2)  # a claim older than this was abandoned by a dead worker
@@ -22,12 +23,12 @@ EVENT_KEEP = timedelta(days=7)  # LINE redelivers for a much shorter time than t
 MAX_ATTEMPTS = 5
 
 
-def resident_of(session: Session, user_id: str) -> bm.Resident | None:
+def resident_of(session: Session, user_id: str) -> rm.Resident | None:
     """The resident a LINE user is linked to (``resident_channels``, kind ``line``)."""
     return session.scalar(
-        select(bm.Resident)
-        .join(bm.ResidentChannel, bm.ResidentChannel.resident_id == bm.Resident.id)
-        .where(bm.ResidentChannel.kind == "line", bm.ResidentChannel.external_id == user_id)
+        select(rm.Resident)
+        .join(rm.ResidentChannel, rm.ResidentChannel.resident_id == rm.Resident.id)
+        .where(rm.ResidentChannel.kind == "line", rm.ResidentChannel.external_id == user_id)
     )
 
 
@@ -42,11 +43,11 @@ def links_of(session: Session, resident_ids: set[str]) -> dict[str, list[LineLin
     if not resident_ids:
         return {}
     rows = session.execute(
-        select(bm.ResidentChannel.resident_id, bm.ResidentChannel.external_id,
-               bm.ResidentChannel.linked_at)
-        .where(bm.ResidentChannel.kind == "line",
-               bm.ResidentChannel.resident_id.in_(sorted(resident_ids)))
-        .order_by(bm.ResidentChannel.id)
+        select(rm.ResidentChannel.resident_id, rm.ResidentChannel.external_id,
+               rm.ResidentChannel.linked_at)
+        .where(rm.ResidentChannel.kind == "line",
+               rm.ResidentChannel.resident_id.in_(sorted(resident_ids)))
+        .order_by(rm.ResidentChannel.id)
     ).all()  # fmt: skip
     out: dict[str, list[LineLink]] = {}
     for rid, uid, linked_at in rows:
@@ -56,7 +57,7 @@ def links_of(session: Session, resident_ids: set[str]) -> dict[str, list[LineLin
 
 def bookings_around(session: Session, since: datetime, until: datetime) -> list[bm.Booking]:
     """Bookings of LINE-linked residents whose pickup window opens in [since, until)."""
-    linked = select(bm.ResidentChannel.resident_id).where(bm.ResidentChannel.kind == "line")
+    linked = select(rm.ResidentChannel.resident_id).where(rm.ResidentChannel.kind == "line")
     return list(
         session.scalars(
             select(bm.Booking)

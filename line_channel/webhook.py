@@ -14,7 +14,7 @@ The flow of one webhook request, top to bottom:
    with an ``X-Line-Retry-Key`` derived from the event id;
 5. mark the event done.
 
-:func:`line_router` builds the router that ``booking.app.create_app`` includes; its
+:func:`line_router` builds the router that ``server.app.create_app`` includes; its
 lifespan creates the async Messaging API client, sets up the rich menu and runs the
 notifier. With ``line_standin`` (``drt demo``) it also serves the LINE stand-in at
 ``/line-standin`` and the demo page at ``/line/demo``.
@@ -27,12 +27,12 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
-from functools import partial
 from typing import Any
 
 import aiohttp
 import anyio
 import redis
+import redis.asyncio
 from fastapi import APIRouter, FastAPI, Request
 from linebot.v3 import WebhookParser
 from linebot.v3.exceptions import InvalidSignatureError
@@ -47,14 +47,15 @@ from linebot.v3.webhooks import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from booking.dispatch_host import DispatchHost
+from common.clock import at
 from common.errors import DrtError
 from common.settings import Settings
+from core.host import DispatchHost
 from line_channel import messages as msg
 from line_channel import repository as repo
 from line_channel.config import STANDIN_PATH, LineConfig
 from line_channel.conversation import Conversation, Inbound, StateStore, inbound_data
-from line_channel.notify import Notifier, Pusher, at
+from line_channel.notify import Notifier, Pusher
 from line_channel.richmenu import rich_menu, rich_menu_image
 from line_channel.sender import LineApi
 from line_channel.standin import Standin, standin_router
@@ -115,11 +116,12 @@ class LineChannel:
 
     def __init__(
         self, config: LineConfig, host: DispatchHost, sessions: sessionmaker[Session],
-        client: redis.Redis, prefix: str, clock: Callable[[], int],
+        client: redis.Redis, aclient: redis.asyncio.Redis, prefix: str, clock: Callable[[], int],
     ) -> None:  # fmt: skip
         self.config, self.host, self.sessions, self.redis, self.clock = (
             config, host, sessions, client, clock,
         )  # fmt: skip
+        self.aredis = aclient  # what the event loop talks to Redis with
         self.phone = host.world.config.operator_phone
         self.parser = WebhookParser(config.channel_secret)
         self.api = LineApi(config)
@@ -257,7 +259,7 @@ class LineChannel:
         menu = rich_menu(self.phone)
         image = await anyio.to_thread.run_sync(rich_menu_image, self.phone)
         for attempt in range(RICH_MENU_TRIES):
-            if not self.redis.set(self.store.key("richmenu", "setup"), "1", nx=True, ex=30):
+            if not await self.aredis.set(self.store.key("richmenu", "setup"), "1", nx=True, ex=30):
                 await asyncio.sleep(2)  # another worker is creating it; then find it listed
                 continue
             try:
@@ -268,29 +270,43 @@ class LineChannel:
                 log.warning("LINE rich menu not set up yet (%s); trying again", e)
                 await asyncio.sleep(min(2**attempt, 30))
             finally:
-                self.redis.delete(self.store.key("richmenu", "setup"))
+                await self.aredis.delete(self.store.key("richmenu", "setup"))
         log.error("LINE rich menu could not be set up; the chat still works without it")
 
     async def run_notifier(self) -> None:
-        """A tick every interval, and at once when the dispatcher publishes a change."""
-        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        """A tick every interval, and at once when the dispatcher publishes a change.
+
+        Nothing ends the loop but cancellation: a failed tick (Redis or the database down,
+        SQLite busy in the demo, a bug) is logged, and the loop backs off and goes on."""
+        pubsub = self.aredis.pubsub(ignore_subscribe_messages=True)
+        interval = self.config.notifier_interval_s
+        failures, subscribed = 0, False
         try:
-            pubsub.subscribe(self.host.channel)
             while True:
                 try:
-                    await anyio.to_thread.run_sync(
-                        partial(pubsub.get_message, timeout=self.config.notifier_interval_s),
-                        abandon_on_cancel=True,
-                    )
-                    while pubsub.get_message(timeout=0) is not None:
+                    if not subscribed:  # at the start, and again after a Redis error
+                        await pubsub.subscribe(self.host.channel)
+                        subscribed = True
+                    await pubsub.get_message(timeout=interval)
+                    while await pubsub.get_message(timeout=0) is not None:
                         pass  # one tick covers every change so far
                     await self.notifier.tick()
-                except (redis.RedisError, OSError, DrtError) as e:
+                    failures = 0
+                except (redis.RedisError, OSError) as e:
+                    failures, subscribed = failures + 1, False
                     log.warning("LINE notifier: %s", e)
-                    await asyncio.sleep(self.config.notifier_interval_s)
+                    await asyncio.sleep(min(interval * failures, 60.0))
+                except DrtError as e:
+                    failures += 1
+                    log.warning("LINE notifier: %s", e)
+                    await asyncio.sleep(min(interval * failures, 60.0))
+                except Exception:
+                    failures += 1
+                    log.exception("LINE notifier tick failed; trying again")
+                    await asyncio.sleep(min(interval * failures, 60.0))
         finally:
             with suppress(Exception):
-                pubsub.close()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves PubSub.aclose unannotated
 
 
 def line_router(settings: Settings) -> APIRouter:
@@ -303,7 +319,7 @@ def line_router(settings: Settings) -> APIRouter:
         channel: LineChannel | None = None
         if config.enabled:
             channel = LineChannel(config, app.state.host, app.state.sessions, app.state.redis,
-                                  settings.redis_prefix, app.state.clock)  # fmt: skip
+                                  app.state.async_redis, settings.redis_prefix, app.state.clock)  # fmt: skip
             app.state.line = channel
             if standin is not None:
                 from line_channel.demo import prepare_demo

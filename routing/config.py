@@ -275,5 +275,5 @@ def load_area(path: Path | str) -> AreaConfig:
 
 
 def config_as_dict(cfg: AreaConfig) -> dict[str, Any]:
-    out = asdict(cfg)
-    return json.loads(json.dumps(out, default=str))  # type: ignore[no-any-return]
+    out: dict[str, Any] = json.loads(json.dumps(asdict(cfg), default=str))
+    return out

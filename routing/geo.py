@@ -46,6 +46,22 @@ class LocalProjection:
         return lat, lon
 
 
+def haversine_m(
+    lat1: FloatArray | float,
+    lon1: FloatArray | float,
+    lat2: FloatArray | float,
+    lon2: FloatArray | float,
+) -> FloatArray:
+    """Great-circle distance in metres (the platform's one distance formula; vectorised)."""
+    p1, p2 = (
+        np.radians(np.asarray(lat1, dtype=np.float64)),
+        np.radians(np.asarray(lat2, dtype=np.float64)),
+    )
+    dlon = np.radians(np.asarray(lon2, dtype=np.float64) - np.asarray(lon1, dtype=np.float64))
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
+    return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0))), dtype=np.float64)
+
+
 def project_onto_segments(
     px: float, py: float, ax: FloatArray, ay: FloatArray, bx: FloatArray, by: FloatArray
 ) -> tuple[FloatArray, FloatArray]:

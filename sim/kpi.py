@@ -7,12 +7,17 @@ Definitions (times in seconds, distances in km):
   ``rejected`` counts riders refused (by reason code) who did not take an alternative.
 - ``wait``: pickup (start of boarding) minus the rider's wish: the time they asked for
   "as soon as possible" trips, the requested time for depart-at trips (never below 0);
-  arrive-by trips are left out. Mean, median and 90th percentile over served riders.
+  arrive-by trips are left out. Mean, median and 90th percentile over served riders;
+  ``asap_wait_mean_s``: the mean over "as soon as possible" riders alone.
 - ``pickup_deviation``: pickup minus the pickup time planned in the offer (signed mean; the
   90th percentile of its absolute value); ``pickup_outside_window`` counts pickups outside
   the promised window. ``promises_broken`` counts served riders picked up after the window,
   dropped off after the promised time, or riding longer than promised
-  (``promises_broken_over_5min``: by more than five minutes).
+  (``promises_broken_over_5min``: by more than five minutes). Of those, ``pickups_late``
+  were picked up after the promised window and ``dropoffs_late`` dropped off after the
+  promised latest drop-off (as first promised: a window widened by a repair does not make a
+  late pickup on time); ``on_time_pickup_share`` and ``on_time_dropoff_share`` are the
+  served riders who were not.
 - ``ride``: from the end of boarding to the start of alighting (as the dispatcher bounds it);
   ``detour_factor`` = ride / direct drive time.
 - ``vehicle_hours``: time in service (shift start to the return to the depot);
@@ -88,6 +93,7 @@ def compute_kpis(day: DayResult, dwell_board_s: int) -> dict[str, Any]:
     counts = Counter(str(t.outcome) for t in trips)
     wanted = len(served) + len(rejected)
     waits = [w for t in served if (w := wait_s(t)) is not None]
+    asap_waits = [float(w) for t in served if t.mode == "asap" and (w := wait_s(t)) is not None]
     deviation = [
         t.board_s - t.promise.pickup_planned_s
         for t in served
@@ -110,6 +116,13 @@ def compute_kpis(day: DayResult, dwell_board_s: int) -> dict[str, Any]:
     passenger_m = sum(leg.distance_m * leg.persons for leg in day.legs)
     shared = pooled(served)
     lateness = [promise_late_s(t, dwell_board_s) for t in served]
+    kept, pickups_late, dropoffs_late = 0, 0, 0  # served riders with a promise and a pickup
+    for t in served:
+        if t.promise is None or t.board_s is None:
+            continue
+        kept += 1
+        pickups_late += t.board_s > t.promise.pickup_to_s
+        dropoffs_late += t.alight_s is not None and t.alight_s > t.promise.dropoff_by_s
     kpis: dict[str, Any] = {
         "scenario": day.scenario,
         "seed": day.seed,
@@ -125,6 +138,7 @@ def compute_kpis(day: DayResult, dwell_board_s: int) -> dict[str, Any]:
         "alternatives_taken": sum(1 for t in served if t.alternative),
         "passengers_served": persons,
         **_stats([float(w) for w in waits], "wait", "_s"),
+        "asap_wait_mean_s": round(float(np.mean(asap_waits)), 1) if asap_waits else None,
         "pickup_deviation_mean_s": round(float(np.mean(deviation)), 1) if deviation else None,
         "pickup_deviation_abs_p90_s": (
             round(float(np.percentile(np.abs(deviation), 90)), 1) if deviation else None
@@ -132,6 +146,10 @@ def compute_kpis(day: DayResult, dwell_board_s: int) -> dict[str, Any]:
         "pickup_outside_window": outside,
         "promises_broken": sum(1 for late in lateness if late > 0),
         "promises_broken_over_5min": sum(1 for late in lateness if late > 300),
+        "pickups_late": pickups_late,
+        "dropoffs_late": dropoffs_late,
+        "on_time_pickup_share": round(1 - pickups_late / kept, 4) if kept else None,
+        "on_time_dropoff_share": round(1 - dropoffs_late / kept, 4) if kept else None,
         "at_risk_reports": len(day.risks),
         **_stats(rides, "ride", "_s"),
         **_stats(detours, "detour_factor", digits=3),

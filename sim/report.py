@@ -64,6 +64,13 @@ KPI_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ),
     ("promises_broken", "約束を守れなかった(件)", "Promises broken", "count"),
     ("promises_broken_over_5min", "うち5分を超えた遅れ(件)", "… by more than 5 minutes", "count"),
+    (
+        "on_time_pickup_share",
+        "約束の時間内にお迎え",
+        "Picked up within the promised window",
+        "share",
+    ),
+    ("on_time_dropoff_share", "約束の時刻までに到着", "Dropped off by the promised time", "share"),
     ("at_risk_reports", "遅れのお知らせ(回)", "Delay notices (AtRisk)", "count"),
     ("ride_mean_s", "平均の乗車時間", "Mean ride time", "minutes"),
     (

@@ -198,6 +198,9 @@ class OperationsSpec:
     #: The dispatcher plans with travel times this share longer than the router's (0: the
     #: router's times, as the live service does); a buffer trades served share for punctuality.
     planning_buffer_share: float = 0.0
+    #: Drives in the world's peak periods (the area's ``[[routing.peak]]``) take its peak
+    #: factor longer; the dispatcher still plans with free-flow times, as the live one does.
+    peak_traffic: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.travel_noise_sigma <= 1.0:
@@ -492,6 +495,7 @@ def scenario_from_dict(data: dict[str, Any], source: Path) -> Scenario:
             no_show_wait_s=_seconds(ops_raw, "no_show_wait", 120, "operations"),
             depart_early_share=float(ops_raw.pop("depart_early_share", 0.25)),
             planning_buffer_share=float(ops_raw.pop("planning_buffer_share", 0.0)),
+            peak_traffic=bool(ops_raw.pop("peak_traffic", False)),
         )
     except (TypeError, ValueError) as exc:
         raise invalid_setting("operations", str(exc), str(exc), source) from None

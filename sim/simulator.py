@@ -208,8 +208,10 @@ class Simulation:
         """Planned drive between places, with the stop overhead (as the dispatcher plans it)."""
         return 0 if a == b else int(self._tt[a, b]) + self.params.stop_overhead_s
 
-    def _actual_drive_s(self, a: int, b: int) -> int:
+    def _actual_drive_s(self, a: int, b: int, now: int) -> int:
         nominal = int(self._real_tt[a, b])
+        if self.scenario.operations.peak_traffic:
+            nominal = round(nominal * self.world.peak_pct(now) / 100)
         if self.sigma > 0 and nominal > 0:
             factor = float(np.exp(self.sigma * self.noise.standard_normal() - self.sigma**2 / 2))
             nominal = max(1, round(nominal * factor))
@@ -274,7 +276,7 @@ class Simulation:
             rec.late_by_s = max(rec.late_by_s, risk.late_by_s)
 
     def _drive(self, van: Van, target: int, now: int) -> None:
-        arrive = now + self._actual_drive_s(van.place, target)
+        arrive = now + self._actual_drive_s(van.place, target, now)
         risks = self.d.update_vehicle(van.spec.id, target, arrive, now, locked=True)
         self.result.legs.append(
             Leg(

@@ -89,6 +89,14 @@ class World:
     depots: tuple[int, ...]
     nearby: tuple[tuple[int, ...], ...]
     nodes: tuple[int, ...] = field(default=())
+    #: The area's peak periods: (start, end) seconds of the local day and the factor in
+    #: percent by which drives starting then are slower than free flow (area.toml).
+    peak: tuple[tuple[int, int, int], ...] = field(default=())
+
+    def peak_pct(self, time_s: int) -> int:
+        """The peak factor (percent, 100 = free flow) of a drive starting at ``time_s``."""
+        t = time_s % 86400
+        return next((pct for start, end, pct in self.peak if start <= t < end), 100)
 
     def __post_init__(self) -> None:
         n = len(self.place_ids)
@@ -205,6 +213,7 @@ def area_world(router: Router, cfg: AreaConfig, stops: MeetingPointSet, nodes: l
         features=poi_features(x_m, y_m, pois, radius),
         depots=(depot,),
         nearby=_nearby(x_m, y_m, 2 * radius),
+        peak=tuple((p.start_s, p.end_s, p.factor_pct) for p in cfg.routing.peak),
         nodes=tuple(int(n) for n in nodes),
     )
 
@@ -255,7 +264,7 @@ def grid_world(spec: GridSpec) -> World:
     )
 
 
-WORLD_FORMAT = 1
+WORLD_FORMAT = 2
 
 
 def save_world(world: World, path: Path) -> None:
@@ -278,6 +287,7 @@ def save_world(world: World, path: Path) -> None:
                     "geographic": world.geographic,
                     "nearby": world.nearby,
                     "features": sorted(world.features),
+                    "peak": world.peak,
                 },
                 ensure_ascii=False,
             )
@@ -312,6 +322,7 @@ def load_world(path: Path) -> World | None:
                 depots=tuple(int(d) for d in data["depots"]),
                 nearby=tuple(tuple(int(j) for j in row) for row in meta["nearby"]),
                 nodes=tuple(int(n) for n in data["nodes"]),
+                peak=tuple((int(a), int(b), int(c)) for a, b, c in meta["peak"]),
             )
     except (OSError, ValueError, KeyError, TypeError):
         return None

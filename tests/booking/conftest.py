@@ -17,13 +17,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from booking.app import create_app
-from booking.migrate import upgrade
-from booking.seed import create_staff
-from booking.world import World
 from common.settings import load_settings
+from core.world import World
+from residents.service import create_staff
 from routing import load_router
 from routing.config import load_area
+from server.app import create_app
+from server.migrate import upgrade
 from tests.harness import Backends, IsolatedDatabase
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,6 +97,16 @@ def service_app(
     return create_app(make_settings(backends, prefix), world=world, clock=clock, engine=db.engine)
 
 
+def signed_in(client: TestClient, clock: Clock, db: IsolatedDatabase, world: World) -> Svc:
+    """The running app with the tokens of staff `op` and `app`."""
+    s = Svc(client, clock, db, world)
+    for name, attr in (("op", "operator_token"), ("app", "channel_token")):
+        r = client.post("/v1/auth/token", data={"username": name, "password": f"{name}-pass"})
+        assert r.status_code == 200, r.text
+        setattr(s, attr, r.json()["access_token"])
+    return s
+
+
 @pytest.fixture
 def svc(
     db_schema: IsolatedDatabase, redis_prefix: str, service_backends: Backends, world: World
@@ -104,9 +114,4 @@ def svc(
     clock = Clock(START)
     app = service_app(db_schema, redis_prefix, service_backends, world, clock)
     with TestClient(app) as client:
-        s = Svc(client, clock, db_schema, world)
-        for name, attr in (("op", "operator_token"), ("app", "channel_token")):
-            r = client.post("/v1/auth/token", data={"username": name, "password": f"{name}-pass"})
-            assert r.status_code == 200, r.text
-            setattr(s, attr, r.json()["access_token"])
-        yield s
+        yield signed_in(client, clock, db_schema, world)

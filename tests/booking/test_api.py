@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from booking import models as m
+from core import models as m
 from tests.booking.conftest import JST, START, Svc
 
 pytestmark = pytest.mark.services
@@ -68,7 +68,7 @@ def test_quote_confirm_status_and_cancel(svc: Svc) -> None:
     assert again.status_code == 200
     assert again.json()["status"] == "cancelled"
     with svc.client.app.state.host.read() as d:  # type: ignore[attr-defined]
-        assert all(not plan for plan in d.plans.values())  # the seat is free again
+        assert all(not d.plan(v) for v in d.vehicle_ids())  # the seat is free again
 
 
 def test_fares_by_category(svc: Svc) -> None:
@@ -106,7 +106,7 @@ def test_expired_offer_cannot_be_confirmed_and_frees_its_seat(svc: Svc) -> None:
     assert r.status_code == 409
     assert r.json()["error"]["code"] == "offer_expired"
     with svc.client.app.state.host.read() as d:  # type: ignore[attr-defined]
-        assert all(not plan for plan in d.plans.values())
+        assert all(not d.plan(v) for v in d.vehicle_ids())
 
 
 @pytest.mark.parametrize(
@@ -294,7 +294,27 @@ def test_past_service_days_leave_the_search(svc: Svc) -> None:
     svc.clock.advance(24 * 3600)
     quote(svc, token)
     with svc.client.app.state.host.read() as d:  # type: ignore[attr-defined]
-        in_service = {vid for vid, v in d.vehicles.items() if v.in_service}
+        in_service = {v for v in d.vehicle_ids() if (s := d.vehicle(v)) and s.in_service}
     assert "van-1@2026-12-02" not in in_service
     assert "van-1@2026-12-03" in in_service
     assert "van-1@2026-12-10" in in_service  # the new last day one may book
+
+
+@pytest.mark.parametrize("mode", ["asap", "depart_at", "arrive_by"])
+def test_the_dropoff_shown_is_never_before_the_pickup_window_ends_plus_the_ride(
+    svc: Svc, mode: str
+) -> None:
+    """A rider told "picked up 9:00-9:10" reads a 9:06 drop-off as arriving before being
+    picked up: the estimate shown allows for a pickup at the end of the window."""
+    _, token = svc.register()
+    timing = {} if mode == "asap" else {"time": at_time(2)}
+    q = quote(svc, token, mode=mode, **timing)
+    assert q["status"] == "offer", q
+    offer = q["offer"]
+    world = svc.world
+    o, d = world.place_of(TRIP["origin"]), world.place_of(TRIP["destination"])
+    p = world.params
+    ride = p.dwell_board_s + p.stop_overhead_s + int(world.places.duration_s[o, d])
+    estimate = datetime.fromisoformat(offer["dropoff_estimate"])
+    assert estimate >= datetime.fromisoformat(offer["pickup_to"]) + timedelta(seconds=ride)
+    assert estimate <= datetime.fromisoformat(offer["dropoff_by"])

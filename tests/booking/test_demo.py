@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from booking.demo import RIDER_EVERY_S, DemoFleet, demo_clock
+from server.demo import RIDER_EVERY_S, DemoFleet, demo_clock
 from tests.booking.conftest import JST, START, Svc
 
 pytestmark = pytest.mark.services

@@ -6,17 +6,16 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from booking import models  # noqa: F401  (registers the tables)
-from booking.migrate import upgrade
 from common.db import Base
-from driver_app_api import models as driver_models  # noqa: F401
-from line_channel import models as line_models  # noqa: F401
+from server.migrate import upgrade
+from server.tables import register_tables
 from tests.harness import IsolatedDatabase
 
 pytestmark = pytest.mark.services
 
 
 def test_models_and_migrations_agree(db_schema: IsolatedDatabase) -> None:
+    register_tables()
     upgrade(db_schema.engine)
     with db_schema.engine.connect() as connection:
         ctx = MigrationContext.configure(connection, opts={"compare_type": True})

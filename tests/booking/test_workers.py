@@ -25,13 +25,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from booking import models as m
-from booking.dispatch_host import apply
-from booking.migrate import upgrade
-from booking.seed import create_staff
-from booking.world import World
+from core import models as m
+from core.commands import decode
+from core.world import World
 from dispatch.kernels import OK
 from dispatch.model import BookingStatus
+from residents.service import create_staff
+from server.migrate import upgrade
 from tests.booking.conftest import ROOT, START
 from tests.harness import Backends, IsolatedDatabase
 
@@ -53,7 +53,7 @@ class Workers:
 
     def start(self, port: int) -> None:
         self.procs[port] = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "booking.app:from_env", "--factory",
+            [sys.executable, "-m", "uvicorn", "server.app:from_env", "--factory",
              "--port", str(port), "--log-level", "warning"],
             env=self.env, cwd=ROOT,
         )  # fmt: skip
@@ -195,7 +195,7 @@ def check_durable_state(db: IsolatedDatabase, world: World, confirmed: list[str]
     assert [e.seq for e in log] == list(range(1, len(log) + 1))  # no gap, no duplicate step
     d = world.new_dispatcher()
     for e in log:
-        apply(d, world, e.op, e.payload, e.now_s)
+        decode(e.op, e.payload).run(d, world, e.now_s)
     assert set(confirmed) <= set(rows)  # no confirmed booking lost
     live = {b.id for b in d.bookings.values() if b.status == BookingStatus.CONFIRMED}
     assert {r.dispatch_id for r in rows.values()} == live  # no half-written booking either way

@@ -78,7 +78,7 @@ def test_utc_datetime_rejects_naive_datetimes(db_schema: IsolatedDatabase) -> No
         pytest.raises(StatementError, match="naive datetime") as info,
         db_schema.engine.begin() as connection,
     ):
-        connection.execute(events.insert(), {"id": 1, "at": datetime(2024, 4, 1, 8, 30)})
+        connection.execute(events.insert(), {"id": 1, "at": datetime(2024, 4, 1, 8, 30)})  # noqa: DTZ001  naive on purpose: it must be refused
     assert isinstance(info.value.orig, ValueError)
     with db_schema.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM events")).scalar_one() == 0
@@ -89,9 +89,9 @@ def test_utc_datetime_bind_rules_without_a_database() -> None:
     decorator = UTCDateTime()
     offset = timezone(timedelta(hours=-5))
     bound = decorator.process_bind_param(datetime(2024, 1, 1, 7, 0, tzinfo=offset), engine.dialect)
-    assert bound == datetime(2024, 1, 1, 12, 0)  # SQLite stores the UTC wall time
+    assert bound == datetime(2024, 1, 1, 12, 0)  # noqa: DTZ001  SQLite stores the naive UTC wall time
     with pytest.raises(ValueError, match="naive"):
-        decorator.process_bind_param(datetime(2024, 1, 1), engine.dialect)
+        decorator.process_bind_param(datetime(2024, 1, 1), engine.dialect)  # noqa: DTZ001  naive on purpose
     with pytest.raises(TypeError, match="needs a datetime"):
         decorator.process_bind_param("2024-01-01T00:00:00Z", engine.dialect)  # type: ignore[arg-type]
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import strategies as st
 
 from common.errors import DrtError
 from dispatch.engine import Dispatcher
-from dispatch.model import BookingStatus, Mode, StopKind, TripRequest, VehicleSpec
+from dispatch.model import BookingStatus, Mode, Offer, StopKind, TripRequest, VehicleSpec
 from dispatch.params import ServiceParams
 
 H = 3600
@@ -55,6 +56,23 @@ def ask(
     wheel: int = 0,
 ) -> TripRequest:
     return TripRequest(rid, o, dest, mode, at, seats, wheel)
+
+
+Trip = tuple[int, int, int]  # origin, destination, minutes after 08:05
+
+
+def trips(max_minute: int, min_size: int = 0, max_size: int = 6) -> st.SearchStrategy[list[Trip]]:
+    """Depart-at trips between different places of the line, from 08:05 on."""
+    trip = st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(0, max_minute))
+    return st.lists(trip.filter(lambda t: t[0] != t[1]), min_size=min_size, max_size=max_size)
+
+
+def book_all(d: Dispatcher, wanted: list[Trip]) -> None:
+    """Quote each trip at 08:00 and confirm every offer."""
+    for i, (o, dest, minute) in enumerate(wanted):
+        offer = d.quote(ask(f"r{i}", o, dest, mode=Mode.DEPART_AT, at=NOW + 300 + 60 * minute), NOW)
+        if isinstance(offer, Offer):
+            d.confirm(offer.booking_id, NOW)
 
 
 def check_invariants(d: Dispatcher) -> None:

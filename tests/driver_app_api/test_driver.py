@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from booking.service import at
+from common.clock import at
 from driver_app_api.service import DISPATCH_EVERY_S, create_device, create_driver
 from tests.booking.conftest import START, Svc
 
@@ -145,7 +145,7 @@ def test_a_whole_ride_from_booking_to_fare(svc: Svc, driver: str) -> None:
     final = svc.client.get(f"/v1/bookings/{b['id']}", headers=svc.auth(rider)).json()
     assert final["status"] == "completed"
     with svc.db.sessionmaker()() as session:
-        from booking.models import Booking
+        from core.models import Booking
 
         row = session.get(Booking, b["id"])
         assert row is not None

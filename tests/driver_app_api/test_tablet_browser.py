@@ -18,7 +18,7 @@ import httpx
 import pytest
 import uvicorn
 
-from booking.world import World
+from core.world import World
 from driver_app_api.service import create_device, create_driver
 from tests.booking.conftest import START, Clock, service_app
 from tests.harness import Backends, IsolatedDatabase

@@ -23,14 +23,14 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from booking.app import create_app
-from booking.migrate import upgrade
-from booking.seed import create_staff
-from booking.world import World
 from common.settings import Settings, load_settings
+from core.world import World
 from line_channel.conversation import inbound_data
 from line_channel.standin import Standin, create_standin_app, sign
 from line_channel.webhook import LineChannel
+from residents.service import create_staff
+from server.app import create_app
+from server.migrate import upgrade
 from tests.booking.conftest import START, Clock, graph_dir, world  # noqa: F401
 from tests.harness import Backends, IsolatedDatabase
 

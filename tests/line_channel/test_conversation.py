@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from booking import models as bm
+from core import models as bm
 from line_channel.models import LineEvent, LineFavourite
+from residents import models as rm
 from tests.booking.conftest import JST, START
 from tests.line_channel.conftest import PHONE, Line, buttons, data_of, quick_replies, texts
 
@@ -125,7 +126,7 @@ def test_a_whole_booking_from_follow_to_confirmed(line: Line) -> None:
         assert b.pickup_from >= START + timedelta(hours=1)
         dispatch_id = b.dispatch_id
     with line.client.app.state.host.read() as d:  # type: ignore[attr-defined]
-        assert any(ps.booking_id == dispatch_id for v in d.vehicles for ps in d.plan(v))
+        assert any(ps.booking_id == dispatch_id for v in d.vehicle_ids() for ps in d.plan(v))
     # every answer went out as a reply, and LINE accepted every message
     bot = line.st.entries(HANAKO, sender="bot")
     assert {e.via for e in bot} == {"reply"}
@@ -224,7 +225,7 @@ def test_cancelling_through_line_frees_the_seat(line: Line) -> None:
     with line.db.sessionmaker()() as s:
         assert s.scalars(select(bm.Booking.status)).one() == "cancelled"
     with line.client.app.state.host.read() as d:  # type: ignore[attr-defined]
-        assert all(not plan for plan in d.plans.values())  # the seat is free again
+        assert all(not d.plan(v) for v in d.vehicle_ids())  # the seat is free again
     assert "これからの予約はありません" in line.tap(HANAKO, "a=mine")[0]["text"]
 
 
@@ -324,7 +325,7 @@ def test_an_unlinked_user_is_guided_and_wrong_codes_are_limited(line: Line) -> N
     assert "止めています" in line.say(user, "090-2222-0000")[0]["text"]
     with line.db.sessionmaker()() as s:
         assert (
-            s.scalars(select(bm.ResidentChannel).where(bm.ResidentChannel.kind == "line")).all()
+            s.scalars(select(rm.ResidentChannel).where(rm.ResidentChannel.kind == "line")).all()
             == []
         )
 

@@ -15,13 +15,14 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from booking import models as bm
-from booking.app import create_app
-from booking.migrate import upgrade
-from booking.seed import seed_demo
-from booking.world import World
 from common.settings import load_settings
+from core import models as bm
+from core.world import World
 from line_channel.demo import DEMO_USERS, demo_settings
+from residents import models as rm
+from server.app import create_app
+from server.migrate import upgrade
+from server.seed import seed_demo
 from tests.booking.conftest import START, Clock
 from tests.harness import Backends, IsolatedDatabase
 from tests.line_channel.conftest import ServedApp
@@ -102,6 +103,6 @@ def test_booking_on_the_demo_page(demo: str, db_schema: IsolatedDatabase) -> Non
     with db_schema.sessionmaker()() as s:
         b = s.scalars(select(bm.Booking).where(bm.Booking.channel == "line")).one()
         assert b.passengers == {"adult": 2}
-        linked = s.scalars(select(bm.ResidentChannel.external_id)
-                           .where(bm.ResidentChannel.kind == "line")).all()  # fmt: skip
+        linked = s.scalars(select(rm.ResidentChannel.external_id)
+                           .where(rm.ResidentChannel.kind == "line")).all()  # fmt: skip
     assert sorted(linked) == sorted(uid for uid, _, _ in DEMO_USERS)

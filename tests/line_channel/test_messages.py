@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from booking import schemas as s
-from booking.world import World
 from common.errors import ConfigError
 from common.settings import load_settings
+from core import schemas as s
+from core.world import World
 from line_channel import messages as msg
 from line_channel.config import LineConfig
 from line_channel.conversation import Inbound, State, clock_time, intent, search_stops

@@ -10,8 +10,8 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from booking import models as bm
-from booking import service
+from core import models as bm
+from core.commands import VehicleAt
 from line_channel.models import LinePush
 from tests.booking.conftest import JST
 from tests.line_channel.conftest import Line
@@ -47,7 +47,7 @@ def pushes(line: Line, user: str = HANAKO) -> list[str]:
 
 def eta_pickup(line: Line, b: bm.Booking) -> int:
     with line.client.app.state.host.read() as d:  # type: ignore[attr-defined]
-        pick, _ = service.eta(d, b.dispatch_id)
+        pick, _ = d.eta(b.dispatch_id)
     assert pick is not None
     return pick
 
@@ -92,9 +92,12 @@ def test_the_notifications_of_a_simulated_day(line: Line) -> None:
     # the van is held up: free only 20 minutes after the afternoon window closes
     host = line.client.app.state.host  # type: ignore[attr-defined]
     late_s = int(afternoon.pickup_to.timestamp()) + 1200
+    with host.read() as d:
+        live = d.booking(afternoon.dispatch_id)
+    assert live is not None
+    depot = line.world.places.nodes[line.world.place_of("KUR-001")]
     with host.write() as step:
-        step.do("update_vehicle", vehicle=afternoon.vehicle_id,
-                place=line.world.place_of("KUR-001"), available_s=late_s, locked=False)  # fmt: skip
+        step.do(VehicleAt(live.vehicle_id, depot, late_s, locked=False))
     assert eta_pickup(line, afternoon) > int(afternoon.pickup_to.timestamp())
     sent = line.tick()
     assert [n.kind for n in sent] == ["delay"]
@@ -177,3 +180,21 @@ def test_the_notifier_runs_by_itself_and_wakes_on_changes(make_line: Callable[..
         time.sleep(0.1)
     assert len(pushes(line)) == 1
     assert "お電話でのご予約を承りました" in pushes(line)[0]
+
+
+def test_riders_of_a_van_that_fell_behind_without_a_word_are_told(line: Line) -> None:
+    """No position, no recorded stop: time passes the rider's window. The next writer turn
+    re-times the van, so the rider gets a delay notice with a real time (before, the plan
+    could not be kept from now, had no times at all, and nobody was told)."""
+    rid = line.link(HANAKO)
+    b = operator_books(line, rid, at(3, 10))
+    line.tick()  # the confirmation of the phone booking
+    line.clock.now_s = int(b.pickup_to.timestamp()) + 600  # ten minutes past the window
+    host = line.client.app.state.host  # type: ignore[attr-defined]
+    with host.write():
+        pass  # any turn (a quote, a cancellation, a position) re-times the van first
+    assert eta_pickup(line, b) >= line.clock.now_s
+    sent = line.tick()
+    assert "delay" in [n.kind for n in sent]
+    assert any("遅れています" in t for t in pushes(line))
+    assert line.st.rejected == []

@@ -91,6 +91,13 @@ def test_with_noise_a_broken_promise_was_announced_first(kurate: Kurate, where: 
         assert first_notice[t.booking_id] <= broke_at, t
     kpis = compute_kpis(day, dwell)
     assert kpis["promises_broken"] == len(broken)
+    late_pickups = [t for t in broken if t.board_s > t.promise.pickup_to_s]  # type: ignore[union-attr, operator]
+    late_dropoffs = [t for t in broken if t.alight_s > t.promise.dropoff_by_s]  # type: ignore[union-attr, operator]
+    assert (kpis["pickups_late"], kpis["dropoffs_late"]) == (len(late_pickups), len(late_dropoffs))
+    assert late_pickups  # this much noise makes some pickups late
+    n = len(served(day))
+    assert kpis["on_time_pickup_share"] == round(1 - len(late_pickups) / n, 4)
+    assert kpis["on_time_dropoff_share"] == round(1 - len(late_dropoffs) / n, 4)
     assert kpis["at_risk_reports"] == len(day.risks) >= len(broken)
 
 
@@ -121,8 +128,45 @@ def test_a_planning_buffer_keeps_more_promises_under_noise(kurate: Kurate) -> No
     noisy = OperationsSpec(0.1, 120, 0.25)
     dwell = kurate.params.dwell_board_s
     broken = []
+    params = replace(kurate.params, promise_slack_s=0)  # the buffer alone
     for buffer in (0.0, 0.2):
         sc = replace(base, operations=replace(noisy, planning_buffer_share=buffer))
-        day = simulate(sc, kurate.world, kurate.params, seed=4)
+        day = simulate(sc, kurate.world, params, seed=4)
         broken.append(compute_kpis(day, dwell)["promises_broken"])
     assert broken[1] < broken[0]
+
+
+def test_the_shipped_promise_slack_keeps_more_promises_under_noise(kurate: Kurate) -> None:
+    """The same noisy day planned with the whole promise and with Kurate's slack."""
+    sc = shipped("kurate-2028")
+    dwell = kurate.params.dwell_board_s
+    assert kurate.params.promise_slack_s > 0
+    late = []
+    for slack in (0, kurate.params.promise_slack_s):
+        day = simulate(sc, kurate.world, replace(kurate.params, promise_slack_s=slack), seed=2)
+        k = compute_kpis(day, dwell)
+        late.append((k["pickups_late"], k["dropoffs_late"], k["promises_broken"]))
+    assert late[1][2] < late[0][2]
+    assert late[1][0] < late[0][0]
+    assert late[1][1] < late[0][1]
+
+
+def test_peak_traffic_slows_the_drives_that_start_in_the_area_s_peaks(kurate: Kurate) -> None:
+    """Kurate's area.toml: 07:00-09:00 at 120 %, 16:30-18:30 at 115 %; with
+    ``peak_traffic`` each simulated drive takes its start's factor, without noise exactly."""
+    w = kurate.world
+    assert w.peak == ((7 * 3600, 9 * 3600, 120), (16 * 3600 + 1800, 18 * 3600 + 1800, 115))
+    exact = without_noise(shipped("kurate-2028"))
+    seen = set()
+    for peak in (False, True):
+        sc = replace(exact, operations=replace(exact.operations, peak_traffic=peak))
+        day = simulate(sc, w, kurate.params, seed=3)
+        for leg in day.legs:
+            real = int(w.duration_s[leg.origin, leg.destination])
+            pct = w.peak_pct(leg.depart_s) if peak else 100
+            assert (
+                leg.arrive_s - leg.depart_s
+                == round(real * pct / 100) + kurate.params.stop_overhead_s
+            )
+            seen.add((peak, pct))
+    assert {(True, 120), (True, 115), (True, 100), (False, 100)} <= seen

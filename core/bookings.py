@@ -1,0 +1,494 @@
+"""Trip use cases (quote, confirm, cancel, rider stops): one function each, effects in order.
+
+Every channel (the app and operator API, LINE, the driver tablet, the demo fleet) books
+through these functions. They take the session (or the dispatch host, which owns the
+writer's session) and the acting user, and never commit themselves: the request dependency
+or the writer turn does. Planned times and the vehicle come from the dispatcher's live plan
+(a read-only view), never from a copy in SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from common.clock import at, now_utc
+from common.errors import Forbidden, IdempotencyKeyReused, InvalidInput, NotFound
+from common.ids import body_hash, new_id
+from core import models as m
+from core import schemas as s
+from core.commands import Alight, Board, Cancel, Confirm, NoShow, Quote, request_payload
+from core.errors import (
+    BookingSuspended,
+    CancelTooLate,
+    NoMeetingPointNear,
+    NoServiceThatDay,
+    QuoteUsed,
+    ResidentNotRegistered,
+    TimeInPast,
+    TooFarAhead,
+    UnknownMeetingPoint,
+)
+from core.host import DispatchHost, Step
+from core.world import World
+from dispatch.model import BookingStatus, Mode, Offer, OutsideServiceHours, Reason, TripRequest
+from dispatch.view import DispatchView
+from residents import models as rm
+from residents.service import Actor, audit, require_staff
+from routing.stops import UnknownStop
+
+LATLON = re.compile(r"^\s*-?\d+(\.\d+)?\s*,\s*-?\d+(\.\d+)?\s*$")
+CODE_ALPHABET = "ACDEFHJKLMNPRTUVWXY3479"  # no 0/O, 1/I, 2/Z, 5/S, 6/G, 8/B: easy to say aloud
+
+REASONS: dict[Reason, tuple[str, str]] = {
+    Reason.NO_VEHICLE_IN_SERVICE: (
+        "その時間に運行している車がありません。",
+        "No vehicle runs at that time.",
+    ),
+    Reason.FULL: ("その時間は車が満席です。", "The vehicles are full at that time."),
+    Reason.TIME_WINDOW: (
+        "その時間にはお迎えに行けません。",
+        "No vehicle can pick you up at that time.",
+    ),
+    Reason.RIDE_TIME: (
+        "乗車時間が長くなりすぎるため、お受けできません。",
+        "The ride would take too long.",
+    ),
+    Reason.SHIFT: ("運行時間外です。", "Outside the vehicles' hours."),
+}
+
+
+def no_shows(session: Session, world: World, resident_id: str) -> int:
+    since = now_utc() - timedelta(days=world.config.policy.no_show_window_days)
+    return session.scalar(
+        select(func.count()).select_from(m.Booking).where(
+            m.Booking.resident_id == resident_id, m.Booking.status == "no_show",
+            m.Booking.pickup_from >= since,
+        )
+    ) or 0  # fmt: skip
+
+
+# -- quotes ------------------------------------------------------------------------------
+
+
+def _place(world: World, stop_id: str, field: str) -> int:
+    """A meeting point id, or "lat,lon" for the meeting point nearest that point."""
+    if LATLON.match(stop_id):
+        lat, lon = (float(x) for x in stop_id.split(","))
+        near = world.nearest_stops(lat, lon, 1)  # raises outside_service_area
+        if not near:
+            raise NoMeetingPointNear(
+                "近くに乗降ポイントがありません。乗降ポイントを一覧から選んでください。",
+                "No meeting point is near that location. Choose one from the list.",
+                field=field,
+            )
+        return world.place_of(near[0][0].id)
+    try:
+        return world.place_of(stop_id)
+    except UnknownStop:
+        raise UnknownMeetingPoint(
+            f"乗降ポイント「{stop_id}」は見つかりません。一覧から選んでください。",
+            f"Unknown meeting point '{stop_id}'. Choose one from the list.",
+            field=field,
+        ) from None
+
+
+def place_view(world: World, place: int) -> s.Place:
+    p = world.stop_at(place)
+    return s.Place(id=p.id, name=p.name, lat=p.lat, lon=p.lon)
+
+
+def trip_request(world: World, body: s.QuoteCreate, channel: str, now_s: int) -> TripRequest:
+    """Check the wish against the calendar and rules; the dispatcher checks the rest."""
+    origin = _place(world, body.origin, "origin")
+    destination = _place(world, body.destination, "destination")
+    total = body.passengers.total
+    if total < 1:
+        raise InvalidInput("乗る人数を1人以上にしてください。", "At least one passenger is needed.",
+                           field="passengers")  # fmt: skip
+    if body.wheelchairs > total:
+        raise InvalidInput(
+            "車いすの方の人数が、乗る人数より多くなっています。",
+            "More wheelchair users than passengers.",
+            field="wheelchairs",
+        )
+    cal = world.config.calendar
+    if body.mode == "asap":
+        if body.time is not None:
+            raise InvalidInput("「今すぐ」の時は時刻を入れないでください。",
+                               "Leave the time empty for 'as soon as possible'.", field="time")  # fmt: skip
+        time_s = None
+        wish_s = now_s
+    else:
+        if body.time is None or body.time.tzinfo is None:
+            raise InvalidInput(
+                "時刻を(タイムゾーン付きで)入れてください。",
+                "Give the time, with a time zone (e.g. 2026-11-26T10:00:00+09:00).",
+                field="time",
+            )
+        time_s = int(body.time.timestamp())
+        wish_s = time_s
+        if time_s < now_s + world.params.min_lead_s:
+            raise TimeInPast(
+                "その時刻はもう過ぎているか、近すぎます。「今すぐ」か、もっと後の時刻を選んでください。",
+                "That time has passed or is too soon. Ask for 'as soon as possible' or a later time.",
+            )
+    day = cal.local_date(wish_s)
+    last = cal.local_date(now_s) + timedelta(days=world.config.policy.book_ahead_days)
+    if day > last:
+        raise TooFarAhead(
+            f"ご予約は{world.config.policy.book_ahead_days}日先({last:%m月%d日})までです。",
+            f"Bookings open {world.config.policy.book_ahead_days} days ahead (until {last.isoformat()}).",
+        )
+    window = cal.window_s(day)
+    if window is None:
+        raise NoServiceThatDay(
+            f"{day:%m月%d日}は運休日です。別の日を選んでください。",
+            f"There is no service on {day.isoformat()}. Choose another day.",
+            date=day.isoformat(),
+        )
+    if not window[0] <= wish_s <= window[1]:
+        hours = cal.hours(day)
+        assert hours is not None
+        raise OutsideServiceHours(
+            f"{day:%m月%d日}の運行時間は {hours.opens:%H:%M}〜{hours.closes:%H:%M} です。",
+            f"Service on {day.isoformat()} runs {hours.opens:%H:%M} to {hours.closes:%H:%M}.",
+        )
+    counts = body.passengers.counts()
+    return TripRequest(
+        id=new_id("r"), origin=origin, destination=destination, mode=Mode(body.mode),
+        time_s=time_s, seats=total - body.wheelchairs, wheelchairs=body.wheelchairs,
+        channel=channel, fare_counts=tuple(sorted(counts.items())),
+    )  # fmt: skip
+
+
+def _offer_row(world: World, o: Offer, resident_id: str, actor: Actor, channel: str) -> m.Quote:
+    counts = dict(o.request.fare_counts)
+    p = o.promise
+    r = o.request
+    direct = int(world.places.duration_s[r.origin, r.destination])
+    shown = p.dropoff_estimate_s(world.params.direct_ride_s(direct, r.seats + r.wheelchairs))
+    return m.Quote(
+        id=new_id("Q"), dispatch_id=o.booking_id, request_id=o.request.id, resident_id=resident_id,
+        staff_id=actor.id if actor.is_staff else None, channel=channel,
+        origin=world.stop_at(o.request.origin).id, destination=world.stop_at(o.request.destination).id,
+        passengers=counts, wheelchairs=o.request.wheelchairs, fare_yen=world.config.fare_yen(counts),
+        vehicle_id=o.vehicle_id, pickup_from=at(p.pickup_from_s), pickup_to=at(p.pickup_to_s),
+        pickup_planned=at(p.pickup_planned_s), dropoff_planned=at(shown),
+        dropoff_by=at(p.dropoff_by_s), expires_at=at(o.expires_at_s), created_at=now_utc(),
+    )  # fmt: skip
+
+
+def offer_view(world: World, q: m.Quote) -> s.Offer:
+    tz = world.config.calendar.time_zone
+    return s.Offer(
+        quote_id=q.id, origin=place_view(world, world.place_of(q.origin)),
+        destination=place_view(world, world.place_of(q.destination)),
+        pickup_from=q.pickup_from.astimezone(tz), pickup_to=q.pickup_to.astimezone(tz),
+        pickup_estimate=q.pickup_planned.astimezone(tz),
+        dropoff_estimate=q.dropoff_planned.astimezone(tz), dropoff_by=q.dropoff_by.astimezone(tz),
+        fare_yen=q.fare_yen, passengers=dict(q.passengers), wheelchairs=q.wheelchairs,
+        expires_at=q.expires_at.astimezone(tz),
+    )  # fmt: skip
+
+
+def resident_for(session: Session, actor: Actor, resident_id: str | None) -> rm.Resident:
+    """The rider: the calling resident, or the one an operator books for."""
+    if actor.is_staff:  # operators book for callers; a channel client acts with residents' tokens
+        require_staff(actor, "operator", "admin")
+        if resident_id is None:
+            raise InvalidInput("どの利用者の予約か指定してください。", "Give the resident_id of the rider.",
+                               field="resident_id")  # fmt: skip
+        r = session.get(rm.Resident, resident_id)
+        if r is None:
+            raise ResidentNotRegistered(
+                "その利用者は登録されていません。先に利用者登録をしてください。",
+                "That resident is not registered. Register them first.",
+            )
+        return r
+    if resident_id not in (None, actor.id):
+        raise Forbidden("ほかの方の予約はできません。", "You cannot book for another resident.")
+    r = session.get(rm.Resident, actor.id)
+    if r is None:
+        raise ResidentNotRegistered("利用者登録が見つかりません。", "Resident not registered.")
+    return r
+
+
+def quote(host: DispatchHost, actor: Actor, body: s.QuoteCreate, channel: str) -> s.QuoteResult:
+    world = host.world
+    with host.reads() as session:  # checks that need not wait for (or lengthen) the turn
+        rider = resident_for(session, actor, body.resident_id)
+        if not actor.is_staff and (
+            rider.suspended
+            or no_shows(session, world, rider.id) >= world.config.policy.no_show_limit
+        ):
+            raise BookingSuspended(
+                f"ご予約が一時止められています。お手数ですが電話({world.config.operator_phone})でご予約ください。",
+                f"Self-service booking is suspended (no-shows). Please call {world.config.operator_phone}.",
+            )
+    with host.write() as step:
+        request = trip_request(world, body, channel, step.now_s)
+        _release_older_holds(step, rider.id, world.config.policy.max_held_requests - 1)
+        result = step.do(Quote(request))
+        offers = [result] if isinstance(result, Offer) else list(result.alternatives)
+        rows = [_offer_row(world, o, rider.id, actor, channel) for o in offers]
+        step.session.add_all(rows)
+        audit(step.session, actor, "quote", resident_id=rider.id,
+              offers=[r.id for r in rows], request=request_payload(request))  # fmt: skip
+    views = [offer_view(world, r) for r in rows]
+    if isinstance(result, Offer):
+        return s.QuoteResult(status="offer", offer=views[0])
+    ja, en = REASONS[result.reason]
+    return s.QuoteResult(status="rejected", reason=str(result.reason), reason_ja=ja, reason_en=en,
+                         alternatives=views)  # fmt: skip
+
+
+def _release_older_holds(step: Step, resident_id: str, keep: int) -> None:
+    """Release the rider's held offers beyond the newest ``keep`` requests.
+
+    One rider cannot hold a day of the van with offers they never confirm (26 quotes in 2 s
+    did): the offers of older requests go back before the new quote is searched."""
+    rows = step.session.execute(
+        select(m.Quote.request_id, m.Quote.dispatch_id)
+        .outerjoin(m.Booking, m.Booking.quote_id == m.Quote.id)
+        .where(m.Quote.resident_id == resident_id, m.Quote.expires_at > at(step.now_s),
+               m.Booking.id.is_(None))
+        .order_by(m.Quote.created_at.desc(), m.Quote.id)
+    ).all()  # fmt: skip
+    newest: list[str] = []
+    for request_id, dispatch_id in rows:
+        asked = request_id.partition("~")[0]  # alternatives are "<request>~t0", "<request>~o1"
+        if asked not in newest:
+            newest.append(asked)
+        if newest.index(asked) < keep:
+            continue
+        live = step.view.booking(dispatch_id)
+        if live is not None and live.status == BookingStatus.HELD:
+            step.do(Cancel(dispatch_id))
+
+
+# -- bookings ----------------------------------------------------------------------------
+
+
+def reservation_number(
+    session: Session, b: m.Booking, riders: dict[str, rm.Resident] | None = None
+) -> str:
+    r = riders.get(b.resident_id) if riders else None
+    r = r or session.get(rm.Resident, b.resident_id)
+    return f"{b.code}-{r.phone[-4:] if r else '0000'}"
+
+
+def booking_view(
+    session: Session,
+    world: World,
+    b: m.Booking,
+    d: DispatchView,
+    riders: dict[str, rm.Resident] | None = None,
+) -> s.Booking:
+    """The booking as a rider sees it: the promise from SQL, the live ETA from the plan
+    (``riders``: residents already loaded, so no SQL runs while the replica is locked)."""
+    tz = world.config.calendar.time_zone
+    pick, drop = d.eta(b.dispatch_id)
+    return s.Booking(
+        id=b.id, reservation_number=reservation_number(session, b, riders), status=b.status,
+        resident_id=b.resident_id, origin=place_view(world, world.place_of(b.origin)),
+        destination=place_view(world, world.place_of(b.destination)),
+        pickup_from=b.pickup_from.astimezone(tz), pickup_to=b.pickup_to.astimezone(tz),
+        dropoff_by=b.dropoff_by.astimezone(tz),
+        eta_pickup=at(pick).astimezone(tz) if pick is not None else None,
+        eta_dropoff=at(drop).astimezone(tz) if drop is not None else None,
+        fare_yen=b.fare_yen, passengers=dict(b.passengers), wheelchairs=b.wheelchairs,
+        channel=b.channel, created_at=b.created_at.astimezone(tz),
+    )  # fmt: skip
+
+
+def _stored_answer(
+    session: Session, actor: Actor, key: str, digest: str
+) -> m.IdempotencyKey | None:
+    row = session.get(m.IdempotencyKey, (actor.key, key))
+    if row is not None and row.request_hash != digest:
+        raise _key_reused()
+    return row
+
+
+def _key_reused() -> IdempotencyKeyReused:
+    return IdempotencyKeyReused(
+        "同じ受付番号(Idempotency-Key)で、違う内容が送られました。新しい番号で送り直してください。",
+        "This Idempotency-Key was used with a different request. Use a new key.",
+    )
+
+
+def confirm(
+    host: DispatchHost, actor: Actor, body: s.BookingCreate, key: str, channel: str
+) -> tuple[int, dict[str, Any]]:
+    """Confirm a quote; the same key and body always give the same answer (status, body).
+
+    The answer is stored with the booking in one transaction (the durable record, checked
+    inside the writer turn) and cached in Redis for a day, so a retry is answered at once
+    without waiting for the writer lock."""
+    world = host.world
+    digest = body_hash(body.model_dump())
+    cache_key = host.keys.idempotency(actor.key, key)
+    cached = host.redis.get(cache_key)
+    if cached is not None:
+        hit = json.loads(str(cached))
+        if hit["hash"] != digest:
+            raise _key_reused()
+        return int(hit["status"]), dict(hit["body"])
+    with host.write() as step:
+        stored = _stored_answer(step.session, actor, key, digest)
+        if stored is not None:
+            return stored.status_code, stored.body
+        q = step.session.get(m.Quote, body.quote_id)
+        if q is None or (not actor.is_staff and q.resident_id != actor.id):
+            raise NotFound("その提案は見つかりません。", "No such quote.", quote_id=body.quote_id)
+        if actor.is_staff:
+            require_staff(actor, "operator", "admin")
+        used = step.session.scalar(select(m.Booking).where(m.Booking.quote_id == q.id))
+        if used is not None:
+            raise QuoteUsed(
+                "この提案はもう予約済みです。", "This quote is already booked.", booking_id=used.id
+            )
+        live = step.do(Confirm(q.dispatch_id))  # the engine refuses an expired hold
+        b = _booking_row(step, q, channel, actor)
+        view = booking_view(step.session, world, b, step.view)
+        answer = view.model_dump(mode="json")
+        step.session.add(m.IdempotencyKey(actor=actor.key, key=key, request_hash=digest,
+                                          status_code=201, body=answer, created_at=now_utc()))  # fmt: skip
+        audit(step.session, actor, "booking.confirm", resident_id=b.resident_id, booking_id=b.id)
+        step.publish("booking_confirmed", [live.vehicle_id], booking_id=b.id)
+    host.redis.set(
+        cache_key, json.dumps({"hash": digest, "status": 201, "body": answer}), ex=86_400
+    )
+    return 201, answer
+
+
+def _booking_row(step: Step, q: m.Quote, channel: str, actor: Actor) -> m.Booking:
+    """The durable booking: the request and the promise as offered (the quote's)."""
+    now = now_utc()
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(4))
+    b = m.Booking(
+        id=new_id("B"), quote_id=q.id, dispatch_id=q.dispatch_id, resident_id=q.resident_id,
+        code=code, status="confirmed", channel=channel, staff_id=actor.id if actor.is_staff else None,
+        origin=q.origin, destination=q.destination, passengers=q.passengers,
+        wheelchairs=q.wheelchairs, fare_yen=q.fare_yen, pickup_from=q.pickup_from,
+        pickup_to=q.pickup_to, dropoff_by=q.dropoff_by, created_at=now, updated_at=now,
+    )  # fmt: skip
+    step.session.add(b)
+    step.session.flush()
+    return b
+
+
+def _own_booking(session: Session, actor: Actor, booking_id: str) -> m.Booking:
+    b = session.get(m.Booking, booking_id)
+    if b is None or (not actor.is_staff and b.resident_id != actor.id):
+        raise NotFound("その予約は見つかりません。", "No such booking.", booking_id=booking_id)
+    if actor.is_staff:
+        require_staff(actor, "operator", "admin")
+    return b
+
+
+def cancel(host: DispatchHost, actor: Actor, booking_id: str) -> s.Booking:
+    world = host.world
+    with host.write() as step:
+        b = _own_booking(step.session, actor, booking_id)
+        if b.status == "confirmed":
+            cutoff = b.pickup_from - timedelta(seconds=world.config.policy.cancel_cutoff_s)
+            if not actor.is_staff and at(step.now_s) > cutoff:
+                raise CancelTooLate(
+                    f"お迎えの{world.config.policy.cancel_cutoff_s // 60}分前を過ぎたため、ここでは取り消せません。"
+                    f"電話({world.config.operator_phone})でご連絡ください。",
+                    f"Too close to the pickup to cancel here. Please call {world.config.operator_phone}.",
+                )
+            live = step.view.booking(b.dispatch_id)
+            step.do(Cancel(b.dispatch_id))
+            b.status, b.updated_at = "cancelled", now_utc()
+            b.cancelled_by = actor.key
+            audit(step.session, actor, "booking.cancel", resident_id=b.resident_id, booking_id=b.id)
+            step.publish("booking_cancelled", [live.vehicle_id] if live else [], booking_id=b.id)
+        elif b.status != "cancelled":
+            raise CancelTooLate(
+                "乗車中または終わった予約は取り消せません。",
+                f"A booking that is {b.status} cannot be cancelled.",
+                status=b.status,
+            )
+        return booking_view(step.session, world, b, step.view)
+
+
+def get_booking(host: DispatchHost, session: Session, actor: Actor, booking_id: str) -> s.Booking:
+    b = _own_booking(session, actor, booking_id)
+    riders = _let_go(session, [b])
+    with host.read() as d:
+        return booking_view(session, host.world, b, d, riders)
+
+
+def _let_go(session: Session, rows: Sequence[m.Booking]) -> dict[str, rm.Resident]:
+    """Load what the views need (the riders), then hand the connection back to the pool
+    before waiting for the replica, so that no SQL runs while the replica is locked: with
+    100 users on one worker, a read that queried the database inside the replica's lock
+    waited for a pooled connection there, and every other read waited behind it (503s after
+    30 s, and the request threads all taken)."""
+    riders = {rid: session.get(rm.Resident, rid) for rid in {b.resident_id for b in rows}}
+    session.commit()
+    return {rid: r for rid, r in riders.items() if r is not None}
+
+
+def list_bookings(
+    host: DispatchHost, session: Session, resident_id: str, upcoming_only: bool
+) -> list[s.Booking]:
+    q = select(m.Booking).where(m.Booking.resident_id == resident_id)
+    if upcoming_only:
+        q = q.where(m.Booking.status.in_(("confirmed", "onboard")))
+    rows = session.scalars(q.order_by(m.Booking.pickup_from.desc()).limit(100)).all()
+    riders = _let_go(session, rows)
+    with host.read() as d:
+        return [booking_view(session, host.world, b, d, riders) for b in rows]
+
+
+# -- what happens on the road (driver tablets and the demo's simulated vans) --------------
+
+RiderEvent = Literal["board", "alight", "no_show"]
+STATUS_AFTER: dict[RiderEvent, str] = {"board": "onboard", "alight": "completed",
+                                       "no_show": "no_show"}  # fmt: skip
+
+
+def rider_stop(
+    step: Step, b: m.Booking, event: RiderEvent, payment_method: str | None = None
+) -> None:
+    """A rider boarded, alighted or did not come: the dispatcher, the row and the screens.
+
+    The one use case behind the tablet's buttons and the demo's simulated vans; the caller
+    checks what only it knows (the tablet: that the van has arrived at this stop)."""
+    live = step.view.booking(b.dispatch_id)
+    if event == "board":
+        step.do(Board(b.dispatch_id))
+    elif event == "alight":
+        step.do(Alight(b.dispatch_id))
+    else:
+        step.do(NoShow(b.dispatch_id))
+    status = STATUS_AFTER[event]
+    b.status, b.updated_at = status, now_utc()
+    if event == "board" and payment_method is not None:
+        b.payment_method = payment_method
+        b.fare_paid_yen = 0 if payment_method == "free" else b.fare_yen
+    step.publish(f"booking_{status}", [live.vehicle_id] if live else [], booking_id=b.id)
+
+
+def record_stop(host: DispatchHost, dispatch_id: str, event: RiderEvent) -> None:
+    """:func:`rider_stop` in a writer turn of its own, by dispatch id (the demo's vans)."""
+    with host.write() as step:
+        b = step.session.scalar(select(m.Booking).where(m.Booking.dispatch_id == dispatch_id))
+        if b is None:
+            raise NotFound("その予約は見つかりません。", "No such booking.", booking_id=dispatch_id)
+        rider_stop(step, b, event)
+
+
+def service_day(world: World, now_s: int) -> date:
+    return world.config.calendar.local_date(now_s)

@@ -1,0 +1,50 @@
+"""Errors of the trip use cases; each renders as ``{"error": {code, message_ja, message_en}}``."""
+
+from __future__ import annotations
+
+from common.errors import DrtError
+
+
+class NoServiceThatDay(DrtError):
+    code = "no_service_that_day"
+    http_status = 422
+
+
+class TooFarAhead(DrtError):
+    code = "too_far_ahead"
+    http_status = 422
+
+
+class TimeInPast(DrtError):
+    code = "time_in_past"
+    http_status = 422
+
+
+class CancelTooLate(DrtError):
+    code = "cancel_too_late"
+    http_status = 409
+
+
+class BookingSuspended(DrtError):
+    code = "booking_suspended"
+    http_status = 403
+
+
+class QuoteUsed(DrtError):
+    code = "quote_already_used"
+    http_status = 409
+
+
+class UnknownMeetingPoint(DrtError):
+    code = "unknown_meeting_point"
+    http_status = 422
+
+
+class ResidentNotRegistered(DrtError):
+    code = "resident_not_registered"
+    http_status = 404
+
+
+class NoMeetingPointNear(DrtError):
+    code = "no_meeting_point_near"
+    http_status = 422

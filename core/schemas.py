@@ -1,0 +1,115 @@
+"""Bodies of the trip use cases (pydantic): quotes, offers and bookings, shared by every channel."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from residents.schemas import Strict
+
+TripMode = Literal["asap", "depart_at", "arrive_by"]
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def sane_datetime(value: datetime) -> datetime:
+    """A time between 2000 and 2100: beyond that it is a typo or a probe, and converting it
+    (to UTC, to a timestamp) can overflow. Checked on the year first, so nothing overflows."""
+    if not EARLIEST.year - 1 <= value.year <= LATEST.year:
+        raise ValueError("time must be between 2000-01-01 and 2100-01-01")
+    utc = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError("time must be between 2000-01-01 and 2100-01-01")
+    return value
+
+
+SaneDatetime = Annotated[datetime, AfterValidator(sane_datetime)]
+"""A datetime input bounded to 2000-01-01 ≤ t < 2100-01-01 (UTC)."""
+
+
+class Passengers(Strict):
+    """Riders by fare category (adult 200 yen, child 100, disability 100, preschool free)."""
+
+    adult: int = Field(0, ge=0, le=20)
+    child: int = Field(0, ge=0, le=20)
+    disability: int = Field(0, ge=0, le=20)
+    preschool: int = Field(0, ge=0, le=20)
+
+    def counts(self) -> dict[str, int]:
+        return {k: v for k, v in self.model_dump().items() if v}
+
+    @property
+    def total(self) -> int:
+        return self.adult + self.child + self.disability + self.preschool
+
+
+class QuoteCreate(Strict):
+    origin: str = Field(
+        max_length=60, description='meeting point id (KUR-001), or "lat,lon" for the nearest one'
+    )
+    destination: str = Field(max_length=60)
+    mode: TripMode = "asap"
+    time: SaneDatetime | None = Field(
+        None, description="with a time zone, 2000–2099; required unless asap"
+    )
+    passengers: Passengers
+    wheelchairs: int = Field(
+        0, ge=0, le=4, description="how many of the passengers use a wheelchair"
+    )
+    resident_id: str | None = Field(None, description="operators only: the rider")
+
+
+class Place(BaseModel):
+    id: str
+    name: str
+    lat: float
+    lon: float
+
+
+class Offer(BaseModel):
+    quote_id: str
+    origin: Place
+    destination: Place
+    pickup_from: datetime
+    pickup_to: datetime
+    pickup_estimate: datetime
+    dropoff_estimate: datetime
+    dropoff_by: datetime
+    fare_yen: int
+    passengers: dict[str, int]
+    wheelchairs: int
+    expires_at: datetime
+
+
+class QuoteResult(BaseModel):
+    status: Literal["offer", "rejected"]
+    offer: Offer | None = None
+    reason: str | None = None
+    reason_ja: str | None = None
+    reason_en: str | None = None
+    alternatives: list[Offer] = []
+
+
+class BookingCreate(Strict):
+    quote_id: str
+
+
+class Booking(BaseModel):
+    id: str
+    reservation_number: str = Field(description="予約番号: booking code + last 4 phone digits")
+    status: str
+    resident_id: str
+    origin: Place
+    destination: Place
+    pickup_from: datetime
+    pickup_to: datetime
+    dropoff_by: datetime
+    eta_pickup: datetime | None
+    eta_dropoff: datetime | None
+    fare_yen: int
+    passengers: dict[str, int]
+    wheelchairs: int
+    channel: str
+    created_at: datetime

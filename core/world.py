@@ -1,0 +1,130 @@
+"""What the service knows of its area, loaded once per process: places, travel times, rules.
+
+The dispatcher works on place numbers (rows of one travel-time matrix); the API speaks
+meeting point ids (``KUR-001``). :class:`World` translates between the two and creates
+dispatchers that are identical in every process, which the single-writer log relies on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.rules import BookingConfig, load_booking_config
+from dispatch.engine import Dispatcher
+from dispatch.params import ServiceParams, load_params
+from routing import load_router
+from routing.config import AreaConfig
+from routing.geo import haversine_m
+from routing.places import PlaceMatrix
+from routing.router import Router
+from routing.stops import MeetingPoint, MeetingPointSet, UnknownStop, load_stops, stop_nodes
+
+NEARBY_WALK_M = 600  # alternatives may suggest a meeting point this far (by road) away
+NEAREST_MAX_M = 800  # a rider's location is served by meeting points this close (straight line)
+
+
+@dataclass
+class World:
+    area: AreaConfig
+    key: str  # the area's name in the dispatch log and Redis keys
+    config: BookingConfig
+    params: ServiceParams
+    stops: MeetingPointSet
+    places: PlaceMatrix
+    router: Router
+    stop_places: list[int]  # the place of every meeting point, in file order
+    _road_lines: dict[str, Any] | None = field(default=None, repr=False)
+
+    @classmethod
+    def load(cls, area: AreaConfig, cache_dir: Path) -> World:
+        router, _ = load_router(area, cache_dir)
+        return cls.build(area, router)
+
+    @classmethod
+    def build(cls, area: AreaConfig, router: Router) -> World:
+        stops = load_stops(area.meeting_points)
+        base = area.source.parent
+        config = load_booking_config(base / "booking.toml")
+        params = load_params(base / "service.toml")
+        nodes = stop_nodes(router, stops)
+        places = PlaceMatrix(router, nodes)
+        stop_places = [places.index(n) for n in nodes]
+        world = cls(area, area.name_en.lower(), config, params, stops, places, router, stop_places)
+        for v in config.vehicles:
+            world.place_of(v.depot)  # a depot that is not a meeting point fails at start-up
+        return world
+
+    def place_of(self, stop_id: str) -> int:
+        point = self.stops.get(stop_id)  # raises UnknownStop
+        return self.stop_places[self.stops.points.index(point)]
+
+    def stop_at(self, place: int) -> MeetingPoint:
+        """The (first) meeting point at a place."""
+        for i, p in enumerate(self.stop_places):
+            if p == place:
+                return self.stops.points[i]
+        raise UnknownStop(
+            f"場所 {place} は乗降ポイントではありません",
+            f"Place {place} is not a meeting point",
+            place=place,
+        )
+
+    def nearby(self, place: int) -> list[int]:
+        """Other meeting points within a short walk (by road), nearest first."""
+        cand = np.array(sorted(set(self.stop_places) - {place}), dtype=np.int64)
+        dist = self.places.distance_m[place, cand]
+        order = np.argsort(dist, kind="stable")
+        return [int(cand[i]) for i in order if dist[i] <= NEARBY_WALK_M]
+
+    def nearest_stops(self, lat: float, lon: float, k: int = 3) -> list[tuple[MeetingPoint, int]]:
+        """Meeting points nearest a point in the area, with straight-line metres, nearest first.
+
+        Raises the router's OutsideServiceArea / TooFarFromRoad for a point the service
+        cannot reach; returns only points within ``NEAREST_MAX_M``.
+        """
+        self.router.snap(lat, lon)
+        pts = self.stops.points
+        dist_m = haversine_m(
+            lat, lon, np.array([p.lat for p in pts]), np.array([p.lon for p in pts])
+        )
+        order = np.argsort(dist_m, kind="stable")[:k]
+        return [(pts[i], int(dist_m[i])) for i in order if dist_m[i] <= NEAREST_MAX_M]
+
+    def road_lines(self) -> dict[str, Any]:
+        """Every road once (both directions as one) as [lat, lon, lat, lon, ...] lists, for
+        drawing maps from our own data; ODbL attribution included. Cached."""
+        if self._road_lines is None:
+            g = self.router.graph
+            seen: set[tuple[int, int]] = set()
+            lines = []
+            for e in range(g.n_edges):
+                u, v = int(g.edge_u[e]), int(g.edge_v[e])
+                if (v, u) in seen:
+                    continue
+                seen.add((u, v))
+                lo, hi = int(g.geom_ptr[e]), int(g.geom_ptr[e + 1])
+                coords = np.column_stack((g.geom_lat[lo:hi], g.geom_lon[lo:hi])).round(5)
+                lines.append(coords.ravel().tolist())
+            south, west, north, east = (float(x) for x in g.bbox())
+            self._road_lines = {
+                "bbox": [south, west, north, east],
+                "lines": lines,
+                "attribution": "© OpenStreetMap contributors (ODbL)",
+            }
+        return self._road_lines
+
+    def vehicle_place(self, d: Dispatcher, vehicle: str, node: int) -> int:
+        """The dispatcher place of a vehicle at a road node (a GPS position): the van's own
+        moving place (:meth:`routing.places.PlaceMatrix.slot`), or the meeting point or depot
+        at that node; ``d`` gets the travel times that go with it."""
+        place = self.places.slot(vehicle.partition("@")[0], node)
+        if d.travel_s is not self.places.duration_s:
+            d.set_travel(self.places.duration_s)
+        return place
+
+    def new_dispatcher(self) -> Dispatcher:
+        return Dispatcher(self.params, self.places.duration_s, self.nearby)

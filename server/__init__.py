@@ -1,0 +1,1 @@
+"""The composition root: the FastAPI app and its lifespan, seed data, the demo, migrations."""

@@ -1,0 +1,265 @@
+"""Who may call what: every endpoint of the API × every kind of caller, with the answer
+expected in each cell. A new endpoint fails this test until its row is added.
+
+Callers: nobody (no token), resident A (owner of the resources in the paths), resident B,
+an operator, an admin, a channel account (an app's backend) and a driver's tablet session.
+Rows that change something build a fresh resource for each cell, so cells do not depend on
+each other's order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from driver_app_api.service import create_device, create_driver
+from residents.service import create_staff
+from tests.booking.conftest import Svc
+from tests.booking.test_api import TRIP, at_time
+
+pytestmark = pytest.mark.services
+
+CALLERS = ("anonymous", "resident_a", "resident_b", "operator", "admin", "channel", "driver")
+DEVICE = "tablet-matrix"
+
+
+@dataclass
+class Matrix:
+    svc: Svc
+    tokens: dict[str, str | None]
+    resident_a: str
+    counter: list[int] = field(default_factory=lambda: [0])
+
+    def unique(self) -> int:
+        self.counter[0] += 1
+        return self.counter[0]
+
+    def headers(self, caller: str) -> dict[str, str]:
+        token = self.tokens[caller]
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def quote_for_a(self) -> str:
+        n = self.unique()  # spread over six days and their hours, so the van never fills up
+        when = at_time(24 * (n % 6) + 1 + (n % 7))
+        body = {**TRIP, "mode": "depart_at", "time": when, "resident_id": self.resident_a}
+        r = self.svc.client.post("/v1/operator/quotes", json=body, headers=self.headers("operator"))
+        assert r.status_code == 200, r.text
+        data = r.json()
+        return str((data["offer"] or data["alternatives"][0])["quote_id"])
+
+    def booking_of_a(self) -> str:
+        key = {"Idempotency-Key": f"matrix-{self.unique()}"}
+        r = self.svc.client.post(
+            "/v1/operator/bookings", json={"quote_id": self.quote_for_a()},
+            headers={**self.headers("operator"), **key},
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    def driver_session(self) -> str:
+        r = self.svc.client.post(
+            "/v1/driver/sessions", json={"device_token": DEVICE, "login": "1007", "pin": "4821"}
+        )
+        assert r.status_code == 200, r.text
+        token = str(r.json()["access_token"])
+        start = self.svc.client.post(
+            "/v1/driver/shift/start", json={}, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert start.status_code == 200, start.text
+        return token
+
+
+Request = tuple[str, dict[str, Any]]  # (path, httpx keyword arguments)
+Build = Callable[[Matrix, str], Request]
+
+
+def fixed(path: str, **kw: Any) -> Build:
+    return lambda _w, _caller: (path, kw)
+
+
+def new_resident(w: Matrix, _caller: str) -> Request:
+    n = w.unique()
+    body = {"name": "表 検査", "kana": "オモテ ケンサ", "phone": f"090-4{n:03d}-{n:04d}",
+            "address": "鞍手町大字中山 9", "birth_year": 1950, "consent": True}  # fmt: skip
+    return "", {"json": body}
+
+
+def with_path(template: str, build: Build) -> Build:
+    def inner(w: Matrix, caller: str) -> Request:
+        _, kw = build(w, caller)
+        return template, kw
+
+    return inner
+
+
+def confirm_quote(w: Matrix, _caller: str) -> Request:
+    return "/v1/bookings", {
+        "json": {"quote_id": w.quote_for_a()},
+        "headers": {"Idempotency-Key": f"matrix-{w.unique()}"},
+    }
+
+
+def operator_confirm(w: Matrix, _caller: str) -> Request:
+    return "/v1/operator/bookings", {
+        "json": {"quote_id": w.quote_for_a()},
+        "headers": {"Idempotency-Key": f"matrix-{w.unique()}"},
+    }
+
+
+# Expected status per caller, in the order of CALLERS.
+OK_STAFF = (401, 403, 403, 200, 200, 403, 401)
+ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
+    # public: the body decides, not the caller (a wrong code is wrong for everyone)
+    ("post", "/v1/auth/token"): (
+        fixed("/v1/auth/token", data={"username": "op", "password": "op-pass"}),
+        (200,) * 7,
+    ),
+    ("post", "/v1/auth/resident"): (  # a phone of its own per cell: wrong codes lock a phone
+        lambda w, _c: (
+            "/v1/auth/resident",
+            {"json": {"phone": f"0900000{w.unique():04d}", "code": "000000"}},
+        ),
+        (401,) * 7,
+    ),
+    ("post", "/v1/driver/sessions"): (
+        fixed("/v1/driver/sessions", json={"device_token": DEVICE, "login": "1007", "pin": "4821"}),
+        (200,) * 7,
+    ),
+    ("post", "/v1/line/webhook"): (fixed("/v1/line/webhook", content=b"{}"), (503,) * 7),
+    ("get", "/healthz"): (fixed("/healthz"), (200,) * 7),
+    # residents
+    ("post", "/v1/residents"): (
+        with_path("/v1/residents", new_resident),
+        (401, 403, 403, 201, 201, 201, 401),
+    ),
+    ("get", "/v1/residents/me"): (fixed("/v1/residents/me"), (401, 200, 200, 404, 404, 403, 401)),
+    ("get", "/v1/residents/me/bookings"): (
+        fixed("/v1/residents/me/bookings"),
+        (401, 200, 200, 404, 404, 403, 401),
+    ),
+    # trips
+    ("post", "/v1/quotes"): (
+        fixed("/v1/quotes", json={**TRIP, "mode": "depart_at", "time": at_time(3)}),
+        (401, 200, 200, 422, 422, 403, 401),
+    ),
+    ("post", "/v1/bookings"): (confirm_quote, (401, 201, 404, 201, 201, 403, 401)),
+    ("get", "/v1/bookings/{booking_id}"): (
+        lambda w, _c: (f"/v1/bookings/{w.booking_of_a()}", {}),
+        (401, 200, 404, 200, 200, 403, 401),
+    ),
+    ("post", "/v1/bookings/{booking_id}/cancel"): (
+        lambda w, _c: (f"/v1/bookings/{w.booking_of_a()}/cancel", {}),
+        (401, 200, 404, 200, 200, 403, 401),
+    ),
+    ("get", "/v1/meeting-points"): (
+        fixed("/v1/meeting-points"),
+        (401, 200, 200, 200, 200, 200, 401),
+    ),
+    # operators
+    ("get", "/v1/operator/residents"): (
+        fixed("/v1/operator/residents", params={"q": "0000"}),
+        OK_STAFF,
+    ),
+    ("post", "/v1/operator/residents"): (
+        with_path("/v1/operator/residents", new_resident),
+        (401, 403, 403, 201, 201, 403, 401),
+    ),
+    ("get", "/v1/operator/residents/{resident_id}"): (
+        lambda w, _c: (f"/v1/operator/residents/{w.resident_a}", {}),
+        OK_STAFF,
+    ),
+    ("get", "/v1/operator/residents/{resident_id}/bookings"): (
+        lambda w, _c: (f"/v1/operator/residents/{w.resident_a}/bookings", {}),
+        OK_STAFF,
+    ),
+    ("post", "/v1/operator/residents/{resident_id}/link-code"): (
+        lambda w, _c: (f"/v1/operator/residents/{w.resident_a}/link-code", {}),
+        (401, 403, 403, 201, 201, 403, 401),
+    ),
+    ("post", "/v1/operator/quotes"): (
+        lambda w, _c: ("/v1/operator/quotes", {"json": {**TRIP, "resident_id": w.resident_a}}),
+        OK_STAFF,
+    ),
+    ("post", "/v1/operator/bookings"): (operator_confirm, (401, 403, 403, 201, 201, 403, 401)),
+    ("post", "/v1/operator/bookings/{booking_id}/cancel"): (
+        lambda w, _c: (f"/v1/operator/bookings/{w.booking_of_a()}/cancel", {}),
+        OK_STAFF,
+    ),
+    ("get", "/v1/operator/audit"): (
+        fixed("/v1/operator/audit"),
+        (401, 403, 403, 403, 200, 403, 401),
+    ),
+    # the driver's tablet (a fresh session with its shift started for the driver's cell)
+    ("post", "/v1/driver/shift/start"): (
+        fixed("/v1/driver/shift/start", json={}),
+        (401,) * 6 + (200,),
+    ),
+    # allowed, and refused while riders are planned today (resident A's trips)
+    ("post", "/v1/driver/shift/end"): (fixed("/v1/driver/shift/end"), (401,) * 6 + (409,)),
+    ("post", "/v1/driver/break"): (
+        fixed("/v1/driver/break", json={"minutes": 10}),
+        (401,) * 6 + (204,),
+    ),
+    ("post", "/v1/driver/positions"): (
+        lambda w, _c: (
+            "/v1/driver/positions",
+            {"json": {"points": [{"t": w.svc.clock.now_s, "lat": 33.7858, "lon": 130.6873}]}},
+        ),
+        (401,) * 6 + (200,),
+    ),
+    ("get", "/v1/driver/manifest"): (fixed("/v1/driver/manifest"), (401,) * 6 + (200,)),
+    ("post", "/v1/driver/events"): (  # allowed, and refused for a reason of the road
+        fixed("/v1/driver/events", json={"client_event_id": "m1", "kind": "departed"}),
+        (401,) * 6 + (409,),
+    ),
+    ("get", "/v1/driver/stream"): (
+        fixed("/v1/driver/stream", params={"limit": 1}),
+        (401,) * 6 + (200,),
+    ),
+    ("get", "/v1/driver/map"): (fixed("/v1/driver/map"), (401,) * 6 + (200,)),
+}
+
+
+@pytest.fixture
+def matrix(svc: Svc) -> Matrix:
+    with svc.db.sessionmaker()() as s:
+        create_staff(s, "chief", "chief-pass-long", "admin")
+        create_device(s, "van-1", DEVICE)
+        create_driver(s, "1007", "表 運転", "4821")
+        s.commit()
+    admin = svc.client.post(
+        "/v1/auth/token", data={"username": "chief", "password": "chief-pass-long"}
+    ).json()["access_token"]
+    rid_a, token_a = svc.register("090-1000-0001")
+    _, token_b = svc.register("090-1000-0002")
+    tokens: dict[str, str | None] = {
+        "anonymous": None, "resident_a": token_a, "resident_b": token_b,
+        "operator": svc.operator_token, "admin": admin, "channel": svc.channel_token,
+        "driver": None,
+    }  # fmt: skip
+    return Matrix(svc, tokens, rid_a)
+
+
+def test_every_endpoint_has_a_row(svc: Svc) -> None:
+    spec = svc.client.get("/openapi.json").json()
+    operations = {(m, p) for p, ops in spec["paths"].items() for m in ops}
+    assert operations == set(ROWS)
+
+
+def test_every_caller_gets_the_expected_answer(matrix: Matrix) -> None:
+    wrong = []
+    for (method, template), (build, expected) in ROWS.items():
+        for caller, want in zip(CALLERS, expected, strict=True):
+            if caller == "driver":
+                matrix.tokens["driver"] = matrix.driver_session()
+            path, kw = build(matrix, caller)
+            headers = {**matrix.headers(caller), **kw.pop("headers", {})}
+            r = getattr(matrix.svc.client, method)(path, headers=headers, **kw)
+            if r.status_code != want:
+                wrong.append((method, template, caller, want, r.status_code, r.text[:120]))
+            elif r.status_code >= 400:
+                assert set(r.json()["error"]) >= {"code", "message_ja", "message_en"}
+    assert wrong == [], "\n".join(map(str, wrong))
