@@ -341,6 +341,7 @@ def best_insertion(
     limit_cost: float,
     first_pos: int,
     max_checks: int,
+    wait_weight: float = 0.0,
 ) -> tuple[float, int, int, int]:
     """Cheapest feasible insertion of pickup p and drop-off d into seq[0:m].
 
@@ -350,7 +351,9 @@ def best_insertion(
     ``limit_cost`` or more are not considered; the pickup goes no earlier than after position
     ``first_pos`` (1 keeps the stop a vehicle is driving to first). At most ``max_checks``
     candidates get the exact O(m^2) schedule check, cheapest first, so one call costs
-    O(m^2) at worst. ``work`` is scratch of size >= m + 2.
+    O(m^2) at worst. ``work`` is scratch of size >= m + 2. ``wait_weight`` prices the new
+    rider's wait: each candidate also costs that many seconds per second its pickup (as
+    estimated from the route's earliest times) starts after ``early[p]`` (0: driving only).
     """
     prep = np.empty((7, m))
     prepare_route(
@@ -360,7 +363,7 @@ def best_insertion(
     return best_prepared(
         seq, m, p, d, pos, loc, early, late, svc, dq, dw, kind, partner, maxride, ride_from,
         cap, cap_w, load0, load0_w, max_duration, tt, cost, bt, wt, work, limit_cost, first_pos,
-        max_checks, prep,
+        max_checks, prep, wait_weight,
     )  # fmt: skip
 
 
@@ -395,11 +398,13 @@ def best_prepared(
     first_pos: int,
     max_checks: int,
     prep: Floats,
+    wait_weight: float = 0.0,
 ) -> tuple[float, int, int, int]:
     """:func:`best_insertion` on a route whose :func:`prepare_route` is in ``prep``."""
     eb, load, load_w, fs, cum, room = prep[0], prep[2], prep[3], prep[4], prep[5], prep[6]
     n_cand = 0
     cand_cost = np.empty(m * m)
+    cand_drive = np.empty(m * m)
     cand_a = np.empty(m * m, dtype=np.int64)
     cand_b = np.empty(m * m, dtype=np.int64)
     lp, ld = loc[p], loc[d]
@@ -418,6 +423,7 @@ def best_prepared(
         if detour_p > room[a] + EPS:
             continue  # riders on board over this leg would ride too long
         add_p = cost[loc[sa], lp] + cost[lp, loc[na]] - cost[loc[sa], loc[na]]
+        wait_p = wait_weight * (b_p - early[p])
         for b in range(a, m - 1):
             if load[b] + dq[p] > cap or load_w[b] + dw[p] > cap_w:
                 saw_capacity = True
@@ -429,7 +435,7 @@ def best_prepared(
                 if detour - tt[loc[sa], loc[na]] > room[a] + EPS:
                     continue
                 t_d = b_p + svc[p] + tt[lp, ld]
-                extra = (
+                extra = wait_p + (
                     cost[loc[sa], lp] + cost[lp, ld] + cost[ld, loc[na]] - cost[loc[sa], loc[na]]
                 )
             else:
@@ -441,7 +447,9 @@ def best_prepared(
                 if detour_d > room[b] + EPS:
                     continue
                 t_d = eb[b] + svc[sb] + tt[loc[sb], ld]
-                extra = add_p + cost[loc[sb], ld] + cost[ld, loc[nb]] - cost[loc[sb], loc[nb]]
+                extra = (
+                    wait_p + add_p + cost[loc[sb], ld] + cost[ld, loc[nb]] - cost[loc[sb], loc[nb]]
+                )
             if t_d > late[d] + EPS:
                 break
             if max(t_d, early[d]) + svc[d] + tt[ld, loc[nb]] - eb[b + 1] > fs[b + 1] + EPS:
@@ -449,6 +457,7 @@ def best_prepared(
             if extra >= limit_cost:
                 continue
             cand_cost[n_cand] = extra
+            cand_drive[n_cand] = extra - wait_p
             cand_a[n_cand] = a
             cand_b[n_cand] = b
             n_cand += 1
@@ -456,8 +465,15 @@ def best_prepared(
         return INF, -1, -1, CAPACITY if saw_capacity else reason
     order = np.argsort(cand_cost[:n_cand], kind="mergesort")
     first_reason = -1
+    # Priced waits: a candidate's cost above uses the earliest pickup the route allows, a
+    # lower bound on the pickup the schedule sets (it may delay a pickup to shorten rides);
+    # the exact cost takes the schedule's, and the search stops at the first lower bound
+    # that cannot beat the best exact cost found.
+    best_cost, best_a, best_b = limit_cost, -1, -1
     for idx in range(min(n_cand, max_checks)):
         c = order[idx]
+        if cand_cost[c] >= best_cost:
+            break
         a = cand_a[c]
         b = cand_b[c]
         k = 0
@@ -494,7 +510,15 @@ def best_prepared(
             wt,
         )
         if code == OK:
-            return cand_cost[c], a, b, OK
-        if first_reason < 0:
+            if wait_weight == 0.0:
+                return cand_cost[c], a, b, OK
+            exact = cand_drive[c] + wait_weight * (bt[a + 1] - early[p])
+            if exact < best_cost:
+                best_cost, best_a, best_b = exact, a, b
+        elif first_reason < 0:
             first_reason = code
+    if best_a >= 0:
+        return best_cost, best_a, best_b, OK
+    if first_reason < 0 and wait_weight > 0.0:
+        first_reason = reason  # feasible, but none cheaper than limit_cost once waits priced
     return INF, -1, -1, first_reason

@@ -31,7 +31,9 @@ class ServiceParams:
     "As soon as possible" is searched in stages (``asap_wait_stages_s``): the cheapest
     insertion with a pickup within the first stage's wait, else within the next, up to
     ``asap_max_wait_s``; empty, the whole wait at once (the cheapest insertion anywhere in
-    it, which tends to place ASAP pickups late).
+    it, which tends to place ASAP pickups late). ``asap_wait_weight`` prices an ASAP rider's
+    wait in the insertion cost: a second of wait costs that many seconds of driving (0: the
+    cheapest drive inside the stage's window, however late in it).
 
     ``promise_slack_s``: the plan keeps each pickup this long before the end of the window
     the rider is told, each drop-off this long before the promised latest drop-off and each
@@ -50,6 +52,7 @@ class ServiceParams:
     hold_ttl_s: int = 120
     asap_max_wait_s: int = 1800
     asap_wait_stages_s: tuple[int, ...] = ()
+    asap_wait_weight: float = 0.0
     promise_slack_s: int = 0
     depart_flex_s: int = 900
     arrive_flex_s: int = 1200
@@ -70,6 +73,8 @@ class ServiceParams:
             raise _bad(
                 "replan_shift_s", "0〜pickup_window_s の範囲です", "must be 0..pickup_window_s"
             )
+        if not self.asap_wait_weight <= 10.0:
+            raise _bad("asap_wait_weight", "0〜10 の範囲です", "must be 0..10")
         if not 1.0 <= self.ride_alpha <= 5.0:
             raise _bad("ride_alpha", "1.0〜5.0 の範囲です", "must be 1.0..5.0")
         if self.promise_slack_s > self.pickup_window_s // 2:

@@ -126,11 +126,13 @@ class Problem:
         limit: float = INF,
         first_pos: int = 0,
         max_checks: int = 256,
+        wait_weight: float = 0.0,
     ) -> tuple[Insertion | None, int]:
         """Cheapest feasible insertion of request (p, d) into this route, or (None, reason).
 
         ``route`` may also be the vehicle's full sequence array (START and END included),
-        which saves rebuilding it when many requests are tried on one route.
+        which saves rebuilding it when many requests are tried on one route. ``wait_weight``:
+        the new rider's wait priced into the cost (see :func:`dispatch.kernels.best_insertion`).
         """
         seq = route if isinstance(route, np.ndarray) else self.sequence(vehicle, route)
         extra, a, b, code = best_insertion(
@@ -138,7 +140,7 @@ class Problem:
             self.dq, self.dw, self.kind, self.partner, self.maxride, self.ride_from,
             int(self.v_cap[vehicle]), int(self.v_cap_w[vehicle]), int(self.v_load0[vehicle]),
             int(self.v_load0_w[vehicle]), float(self.v_max_duration[vehicle]), self.tt,
-            self.cost, self._bt, self._wt, self._work, limit, first_pos, max_checks,
+            self.cost, self._bt, self._wt, self._work, limit, first_pos, max_checks, wait_weight,
         )  # fmt: skip
         if a < 0:
             return None, int(code)

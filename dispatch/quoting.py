@@ -159,11 +159,12 @@ class Quoting(FleetState):
         new = (early, late, drop_by - slack, max_ride - slack)  # planned inside the promise
         problem, stop_of, (p, d) = self.build_problem(in_service, (r, new), now_s)
         best, best_v, reasons = None, -1, Counter[int]()
+        weight = self.params.asap_wait_weight if r.mode == Mode.ASAP else 0.0
         for k, vid in enumerate(in_service):
             route = [stop_of[e] for e in self.plans[vid]]
             first = 1 if self.vehicles[vid].locked and route else 0
             limit = best.extra_cost if best is not None else INF
-            ins, code = problem.insertion(k, route, p, d, limit, first)
+            ins, code = problem.insertion(k, route, p, d, limit, first, wait_weight=weight)
             if ins is not None:
                 best, best_v = ins, k
             elif code != OK:

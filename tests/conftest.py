@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -46,6 +47,13 @@ from tests.harness import (
     make_test_redis,
     redis_prefix_scope,
 )
+
+# Property tests check behaviour, never speed: a loaded CI machine must not fail them for
+# being slow (each test's own @settings still sets its examples).
+settings.register_profile(
+    "drt", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+settings.load_profile("drt")
 
 SERVICE_FIXTURES = frozenset(
     {

@@ -24,7 +24,8 @@ import httpx
 
 THREADS = 16
 RIDES = 160
-FAULT_AFTER = RIDES // 4  # the fault starts once this many riders are done
+FAULT_AFTER = RIDES // 4  # the fault starts once this many riders are done ...
+FAULT_AT_LATEST_S = 30.0  # ... or this long after the burst began (a slow machine: mid-burst)
 REQUEST_TIMEOUT_S = 35.0  # longer than the writer's lock wait (30 s): clients see the answer
 ATTEMPTS = 120  # per request, at most
 AFTER_FAULT_S = 15.0  # riders stop retrying this long after the fault ended ...
@@ -213,14 +214,15 @@ class Burst:
 
     def run(self, inject: Callable[[Fault], None], fault: Fault, probe_token: str) -> list[Ride]:
         """The burst; ``inject`` runs the fault (setting ``started``/``ended``) once
-        FAULT_AFTER rides are done, then the probe measures the recovery."""
+        FAULT_AFTER rides are done (at the latest FAULT_AT_LATEST_S into the burst), then the
+        probe measures the recovery."""
         self.started = time.monotonic()
         self.fault = fault
 
         def faulty() -> None:
             while self.finished < FAULT_AFTER:
-                if time.monotonic() - self.started > HARD_STOP_S:
-                    return
+                if time.monotonic() - self.started > FAULT_AT_LATEST_S:
+                    break  # riders are still under way: the fault still lands mid-burst
                 time.sleep(0.01)
             try:
                 inject(fault)
