@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 Clock = Callable[[], int]
 
@@ -32,3 +32,10 @@ def now_utc() -> datetime:
 def at(unix_s: float) -> datetime:
     """A Unix time in seconds as an aware UTC datetime."""
     return datetime.fromtimestamp(unix_s, UTC)
+
+
+def utc_offset_s(zone: tzinfo) -> int:
+    """A time zone's offset from UTC in seconds, for zones without daylight saving time
+    (Japan's): read at one fixed instant, so it never depends on today's date."""
+    offset = datetime(2026, 1, 1, tzinfo=UTC).astimezone(zone).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0

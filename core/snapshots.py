@@ -43,7 +43,7 @@ from dispatch.engine import Dispatcher
 
 FORMAT = 1
 STATE = ("params", "vehicles", "bookings", "plans", "breaks", "_blocks", "_counter")
-DERIVED = ("_nearby", "_tt", "_tt_eff")  # from the world (set by restore)
+DERIVED = ("_nearby", "_tt", "_tt_eff", "_band_pcts")  # from the world (set by restore)
 _SHAPED = ("dispatch.state", "dispatch.model", "dispatch.params")  # the state's classes
 
 
@@ -136,7 +136,7 @@ def restore(world: World, blob: bytes) -> Dispatcher:
         if got != place:
             raise SnapshotMismatch(f"moving place of {key} is {got} here, {place} in the snapshot")
     d = world.new_dispatcher()
-    d.set_travel(world.places.duration_s)
     for name, value in body["state"].items():
         setattr(d, name, value)
+    d.set_travel(world.places.duration_s)  # after the parameters: their peak bands shape it
     return d

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from common.clock import utc_offset_s
 from core.rules import BookingConfig, load_booking_config
 from dispatch.engine import Dispatcher
 from dispatch.params import ServiceParams, load_params
@@ -49,7 +50,10 @@ class World:
         stops = load_stops(area.meeting_points)
         base = area.source.parent
         config = load_booking_config(base / "booking.toml")
-        params = load_params(base / "service.toml")
+        params = load_params(base / "service.toml").with_peak_bands(
+            tuple((p.start_s, p.end_s, p.factor_pct) for p in area.routing.peak),
+            utc_offset_s(config.calendar.time_zone),
+        )
         nodes = stop_nodes(router, stops)
         places = PlaceMatrix(router, nodes)
         stop_places = [places.index(n) for n in nodes]

@@ -82,7 +82,7 @@ class Dispatcher(Quoting, Lifecycle, Road):
             wheel = int(abs(problem.dw[s]))
             out.append(
                 PlannedStop(
-                    ident, kind, int(problem.loc[s]), planned,
+                    ident, kind, problem.place_of(s), planned,
                     int(problem.early[s]), int(min(problem.late[s], 10**12)), seats, wheel,
                 )
             )  # fmt: skip

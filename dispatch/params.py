@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,12 @@ class ServiceParams:
     the rider is told, each drop-off this long before the promised latest drop-off and each
     ride this much shorter than promised, so a slower drive than the router's still keeps
     the promise (0: the plan may use the whole promise).
+
+    ``plan_peak_traffic``: the plan drives the area's peak periods slower, as the roads do
+    (``peak_bands``: (start, end, percent) in seconds of the local day, filled from the
+    area's ``[[routing.peak]]`` by :meth:`with_peak_bands`; ``local_offset_s`` turns a
+    dispatcher time into local time, e.g. 32400 for Unix seconds in Japan, 0 in the
+    simulator). A drive takes the factor of the band in which the stop it drives to is due.
     """
 
     pickup_window_s: int = 600
@@ -59,6 +65,9 @@ class ServiceParams:
     min_lead_s: int = 120
     alternative_shifts_s: tuple[int, ...] = (-1800, -900, 900, 1800)
     nearby_stops: int = 3
+    plan_peak_traffic: bool = False
+    peak_bands: tuple[tuple[int, int, int], ...] = ()
+    local_offset_s: int = 0
 
     def __post_init__(self) -> None:
         positive = ("pickup_window_s", "ride_cap_s", "hold_ttl_s", "asap_max_wait_s")
@@ -90,17 +99,38 @@ class ServiceParams:
                 "must increase, each above 0 and below asap_max_wait_s",
             )
 
+        spans = sorted(self.peak_bands)
+        if any(len(b) != 3 or not 0 <= b[0] < b[1] <= 86400 or not 50 <= b[2] <= 400
+               for b in spans) or any(a[1] > b[0] for a, b in pairwise(spans)):  # fmt: skip
+            raise _bad("peak_bands", "重ならない時間帯 (開始, 終了, 50〜400 %) にしてください",
+                       "must be non-overlapping (start, end, 50..400 percent) spans of a day")  # fmt: skip
+
+    def with_peak_bands(
+        self, bands: tuple[tuple[int, int, int], ...], local_offset_s: int
+    ) -> ServiceParams:
+        """These parameters with the area's peak periods, when the plan uses them."""
+        if not self.plan_peak_traffic:
+            return self
+        return replace(self, peak_bands=tuple(sorted(bands)), local_offset_s=local_offset_s)
+
+    def peak_pct(self, time_s: int) -> int:
+        """The planned factor (percent) of a drive to a stop due at ``time_s``."""
+        t = (time_s + self.local_offset_s) % 86400
+        return next((pct for a, b, pct in self.peak_bands if a <= t < b), 100)
+
     def to_json(self) -> dict[str, Any]:
         """The parameters as plain JSON (for the dispatch log)."""
-        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
+        return {f.name: [list(x) if isinstance(x, tuple) else x for x in v]
+                if isinstance(v := getattr(self, f.name), tuple) else v
                 for f in fields(self)}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ServiceParams:
         """The inverse of :meth:`to_json` (validated like any parameters)."""
         values: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
-        }
+            k: tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v
+            for k, v in data.items()
+        }  # fmt: skip
         return cls(**values)
 
     def max_ride_s(self, direct_s: int) -> int:
@@ -111,6 +141,9 @@ class ServiceParams:
         """From the start of boarding to the drop-off with no detour: boarding, the stop
         overhead and the direct drive of ``direct_s``."""
         return self.dwell_board_s * persons + self.stop_overhead_s + direct_s
+
+
+FROM_AREA = frozenset({"peak_bands", "local_offset_s"})
 
 
 def load_params(path: Path) -> ServiceParams:
@@ -128,7 +161,7 @@ def load_params(path: Path) -> ServiceParams:
     merged: dict[str, Any] = {}
     for table in ("promise", "timing", "offers"):
         merged.update(data.get(table, {}))
-    known = {f.name for f in fields(ServiceParams)}
+    known = {f.name for f in fields(ServiceParams)} - FROM_AREA  # peaks: area.toml's
     unknown = sorted(set(merged) - known)
     if unknown:
         raise _bad(", ".join(unknown), "不明な設定です", "unknown setting")

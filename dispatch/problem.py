@@ -75,6 +75,8 @@ class Problem:
     v_load0: Ints
     v_load0_w: Ints
     v_max_duration: Floats
+    #: each stop's place when ``loc`` indexes a banded matrix (rows per peak band), else None
+    place: Ints | None = None
     _pos: Ints = field(init=False)
     _bt: Floats = field(init=False)
     _wt: Floats = field(init=False)
@@ -86,6 +88,10 @@ class Problem:
         self._bt = np.zeros(n + 4)
         self._wt = np.zeros(n + 4)
         self._work = np.zeros(n + 4, dtype=np.int64)
+
+    def place_of(self, stop: int) -> int:
+        """The place (travel-matrix row of the area) of a stop."""
+        return int(self.loc[stop] if self.place is None else self.place[stop])
 
     @property
     def n_vehicles(self) -> int:

@@ -150,7 +150,15 @@ class FleetState:
             raise ValueError("the travel-time matrix must be square")
         self._tt = tt
         moving = ~np.eye(tt.shape[0], dtype=bool)
-        self._tt_eff: Floats = (tt + self.params.stop_overhead_s * moving).astype(np.float64)
+        overhead = self.params.stop_overhead_s * moving
+        self._tt_eff: Floats = (tt + overhead).astype(np.float64)
+        # Peak bands: one block of columns per distinct factor (a drive takes the factor of
+        # the stop it drives to), the same rows repeated, so the kernels stay time-free.
+        pcts = sorted({100, *(b[2] for b in self.params.peak_bands)})
+        self._band_pcts = pcts
+        if len(pcts) > 1:
+            cols = np.hstack([np.round(tt * (pct / 100)) + overhead for pct in pcts])
+            self._tt_eff = np.vstack([cols] * len(pcts)).astype(np.float64)
 
     @property
     def travel_s(self) -> Ints:
@@ -312,8 +320,10 @@ class FleetState:
             partner[off], partner[off + 1] = off + 1, off
             new = (off, off + 1)
         n_v = len(vehicle_ids)
+        place = rows[:, 0].astype(np.int64)
+        loc = place if len(self._band_pcts) == 1 else self._banded(place, rows)
         problem = Problem(
-            loc=rows[:, 0].astype(np.int64),
+            loc=loc,
             early=rows[:, 1].copy(),
             late=rows[:, 2].copy(),
             svc=rows[:, 3].copy(),
@@ -332,8 +342,24 @@ class FleetState:
             v_load0=np.array(load0, dtype=np.int64),
             v_load0_w=np.array(load0_w, dtype=np.int64),
             v_max_duration=np.full(n_v, INF),
+            place=None if loc is place else place,
         )
         return problem, stop_of, new
+
+    def _banded(self, place: Ints, rows: Floats) -> Ints:
+        """Rows of the banded matrix: each stop's place in the block of the peak factor of
+        when it is due (a pickup or break: the middle of its window; a drop-off: half its
+        longest ride before its latest time; a vehicle's start: when it leaves)."""
+        early, late, kind, ride = rows[:, 1], rows[:, 2], rows[:, 6], rows[:, 7]
+        due = (early + late) / 2
+        due = np.where(kind == DROPOFF, late - np.minimum(ride, late) / 2, due)
+        due = np.where(kind == START, early, np.where(kind == END, late, due))
+        local = (np.where(np.isfinite(due), due, early) + self.params.local_offset_s) % 86400
+        bands = np.zeros(len(place), dtype=np.int64)
+        for start, end, pct in self.params.peak_bands:
+            bands[(local >= start) & (local < end)] = self._band_pcts.index(pct)
+        banded: Ints = place + bands * self._tt.shape[0]
+        return banded
 
     def _block(self, vehicle_id: str) -> _Block:
         """The plan's stops as arrays, from the cache while the plan's entries are the same."""

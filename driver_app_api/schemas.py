@@ -86,6 +86,10 @@ class Rider(BaseModel):
     needs_help: bool
     fare_yen: int
     status: str
+    late_by_min: int = Field(
+        0, description="minutes the plan is past what the rider was promised (the end of the "
+        "pickup window, or the latest drop-off); 0 while on time",
+    )  # fmt: skip
 
 
 class ManifestStop(BaseModel):
@@ -111,6 +115,7 @@ class Manifest(BaseModel):
     polyline: str | None = Field(description="encoded polyline (precision 5) to the next stop")
     route_duration_s: int | None
     position: dict[str, float] | None
+    late_riders: int = Field(0, description="riders of these stops the plan will reach late")
 
 
 class StopEventIn(Strict):

@@ -377,12 +377,15 @@ def manifest(host: DispatchHost, session: Session, actor: DriverActor) -> s.Mani
             stop.window_from = row.pickup_from.astimezone(tz)
             stop.window_to = row.pickup_to.astimezone(tz)
         resident = people.get(row.resident_id)
+        promised = row.pickup_to if ps.kind == StopKind.PICKUP else row.dropoff_by
+        over_s = ps.planned_s - int(promised.timestamp()) if ps.planned_s >= 0 else 0
         stop.riders.append(s.Rider(
             booking_id=row.id, action="board" if ps.kind == StopKind.PICKUP else "alight",
             name=resident.name if resident else "", reservation_number=reservation_number(session, row),
             passengers=dict(row.passengers), wheelchairs=row.wheelchairs,
             needs_help=bool(resident and resident.needs_help),
             fare_yen=row.fare_yen if ps.kind == StopKind.PICKUP else 0, status=row.status,
+            late_by_min=-(-over_s // 60) if over_s > 0 else 0,
         ))  # fmt: skip
     kept = [(x, n) for x, n in zip(stops, nodes, strict=True) if x.riders or x.kind == "break"]
     polyline, duration = None, None
@@ -398,6 +401,7 @@ def manifest(host: DispatchHost, session: Session, actor: DriverActor) -> s.Mani
         at_stop_name=world.stops.get(arrived.stop_id).name if arrived and arrived.stop_id else None,
         arrived_at=arrived.at.astimezone(tz) if arrived else None, stops=[x for x, _ in kept],
         polyline=polyline, route_duration_s=duration, position=position,
+        late_riders=len({r.booking_id for x, _ in kept for r in x.riders if r.late_by_min}),
     )  # fmt: skip
 
 

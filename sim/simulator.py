@@ -114,6 +114,8 @@ class Simulation:
         self.progress = progress
         self._tt = planning_matrix(world, scenario.operations.planning_buffer_share)
         self._real_tt = world.duration_s
+        # The sim's clock is seconds of the local day: the bands need no offset.
+        self.params = params = params.with_peak_bands(world.peak, 0)
         self.d = Dispatcher(params, self._tt, world.nearby_places)
         self.queue = EventQueue()
         self.vans: dict[str, Van] = {}

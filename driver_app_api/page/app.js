@@ -96,6 +96,12 @@ function render() {
       el("div", { class: "stopname" }, m.at_stop_name || m.at_stop),
       el("button", { class: "big primary", id: "depart", onclick: () => sendEvent("departed", { stop_id: m.at_stop }) }, "出発")));
   }
+  if (m.late_riders) {
+    // The plan was re-timed past some riders' promises (a late van): say so, plainly.
+    next.append(el("div", { class: "card late", id: "late" },
+      el("div", { class: "stopname" }, "予定より遅れています"),
+      el("p", {}, `お約束の時刻に間に合わないお客様が ${m.late_riders} 人います。下の予定時刻は今の位置からの見込みです。急がず安全に運転してください。`)));
+  }
   if (!m.stops.length) {
     next.append(el("div", { class: "card" }, el("div", { class: "stopname" }, "予定はありません"),
       el("p", {}, "新しい予約が入ると、ここに表示されます。")));
@@ -113,6 +119,7 @@ function render() {
       const row = el("div", { class: "rider" },
         el("span", { class: "badge" + (r.action === "alight" ? " alight" : "") }, r.action === "board" ? "乗車" : "降車"),
         el("span", { class: "name" }, r.name + " 様"),
+        r.late_by_min ? el("span", { class: "late-badge" }, `約${r.late_by_min}分遅れ`) : "",
         el("div", {}, `予約番号 ${r.reservation_number} / ${Object.entries(r.passengers).map(([k, v]) => `${({ adult: "大人", child: "小学生", disability: "障がい者", preschool: "未就学児" })[k] || k} ${v}人`).join("・")}`
           + (r.wheelchairs ? ` / 車いす ${r.wheelchairs}` : "") + (r.needs_help ? " / 乗り降りの手助け" : "")
           + (r.action === "board" ? ` / 運賃 ${r.fare_yen}円` : "")));
@@ -133,7 +140,7 @@ function render() {
     next.append(card);
   }
   const later = $("later");
-  later.replaceChildren(...m.stops.slice(1).map((s) => el("li", {}, `${hhmm(s.planned)} ${s.name}(${s.riders.map((r) => (r.action === "board" ? "乗" : "降") + " " + r.name).join("、")})`)));
+  later.replaceChildren(...m.stops.slice(1).map((s) => el("li", {}, `${hhmm(s.planned)} ${s.name}(${s.riders.map((r) => (r.action === "board" ? "乗" : "降") + " " + r.name + (r.late_by_min ? ` 約${r.late_by_min}分遅れ` : "")).join("、")})`)));
   drawMap();
 }
 

@@ -272,3 +272,27 @@ def test_the_stream_says_when_the_session_ends(svc: Svc, driver: str) -> None:
                 if line == "event: session_ended":
                     break
     assert kinds == ["manifest", "session_ended"]
+
+
+def test_the_manifest_shows_riders_a_late_van_will_reach_after_their_promise(
+    svc: Svc, driver: str
+) -> None:
+    _, rider = svc.register()
+    b = book(svc, rider)
+    svc.client.post("/v1/driver/shift/start", json={}, headers=svc.auth(driver))
+    before = manifest(svc, driver)
+    assert before["late_riders"] == 0
+    assert all(r["late_by_min"] == 0 for stop in before["stops"] for r in stop["riders"])
+    # The van never reports; 25 minutes after the window, the next writer turn re-times its
+    # plan from now.
+    svc.clock.now_s = int(datetime.fromisoformat(b["pickup_to"]).timestamp()) + 25 * 60
+    _, other = svc.register(phone="090-2222-3333")
+    q = svc.client.post("/v1/quotes", headers=svc.auth(other), json={
+        "origin": "KUR-100", "destination": "KUR-101", "passengers": {"adult": 1}})  # fmt: skip
+    assert q.status_code == 200, q.text
+    after = manifest(svc, driver)
+    late = {r["booking_id"]: r["late_by_min"] for stop in after["stops"] for r in stop["riders"]}
+    assert late[b["id"]] >= 25  # its pickup now lies at least 25 minutes past the window
+    assert after["late_riders"] == 1
+    planned = datetime.fromisoformat(after["stops"][0]["planned"])
+    assert planned >= at(svc.clock.now_s)  # the re-timed plan, not the stale one
