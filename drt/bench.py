@@ -320,7 +320,9 @@ def offer_latency(
     router, _ = ctx.router(quiet=True)
     nodes = ctx.stop_nodes()
     travel = router.matrix(nodes, nodes).duration_s.astype(np.int64)
-    params = load_params(ctx.area.source.parent / "service.toml")
+    params = load_params(ctx.area.source.parent / "service.toml").with_peak_bands(
+        tuple((p.start_s, p.end_s, p.factor_pct) for p in ctx.area.routing.peak), 0
+    )  # as the live service plans (this clock is seconds of the day: 08:00 is in a peak)
     depot = next((i for i, p in enumerate(ctx.stops().points) if p.kind == "town_hall"), 0)
     rows = []
     for fleet in fleets:

@@ -8,6 +8,7 @@ import typer
 
 from drt import (
     bench,
+    learn_cli,
     load_cli,
     promises_cli,
     restart_cli,
@@ -34,6 +35,7 @@ app.add_typer(sim_cli.app, name="sim")
 app.add_typer(serve_cli.db_app, name="db")
 app.command()(handles_errors(serve_cli.demo))
 app.command()(handles_errors(serve_cli.serve))
+app.command("learn-travel")(learn_cli.learn_travel)
 
 
 @app.callback()

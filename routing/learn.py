@@ -1,0 +1,220 @@
+"""Travel times learned from the vehicles' GPS tracks: a factor on the router's free-flow
+time and its spread, per road class and time band.
+
+A *leg* is the drive between two consecutive thinned track points of one vehicle, both on
+the move: its observed seconds, and the router's free-flow seconds of the fastest path
+between the two points' road nodes, split by the highway class of each edge. Within one
+time band the observed time is modelled as ``sum_c factor_c * free_c`` times a mean-one
+noise, so the factors are a non-negative least-squares fit (unbiased under that noise);
+a class's spread is the standard deviation of ``log(observed / fitted)`` over the legs it
+dominates (at least half their free-flow time). Classes with fewer than ``min_legs``
+dominated legs in a band are left out (the router's own speeds stand there).
+
+The result is written as ``learned_travel.toml`` beside the area's ``area.toml``
+(``drt learn-travel``); the planner simulation replays it with the scenario option
+``operations.learned_travel``.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import nnls
+
+from common.errors import ConfigError
+from routing.errors import OutsideServiceArea, TooFarFromRoad
+from routing.router import Router
+
+OFF_PEAK = "off_peak"
+MIN_GAP_S = 20  # legs shorter than this say more about GPS jitter than about roads
+MAX_GAP_S = 600  # ... and longer ones hide stops and detours
+MIN_FREE_S = 20.0
+MOVING_MPS = 1.0  # a point slower than this is at a stop or in a queue to one
+RATIO_BOUNDS = (0.25, 4.0)  # observed / free-flow outside this: a detour or a bad fix
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A time band: seconds of the local day, [start, end). The off-peak band is the rest."""
+
+    name: str
+    start_s: int
+    end_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    depart_s: int  # seconds of the local day
+    observed_s: float
+    free_s: dict[str, float]  # free-flow seconds by highway class along the router's path
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedFactor:
+    highway: str
+    band: Band
+    factor_pct: int
+    sigma: float
+    legs: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrackPoint:
+    t: float  # Unix seconds
+    lat: float
+    lon: float
+    speed_mps: float | None
+
+
+def bands_for(peaks: Iterable[tuple[int, int]]) -> list[Band]:
+    """The area's peak periods as bands, then the off-peak band (matched last)."""
+    out = [Band(f"{_hhmm(a)}-{_hhmm(b)}", a, b) for a, b in sorted(peaks)]
+    return [*out, Band(OFF_PEAK, 0, 86400)]
+
+
+def band_of(bands: Sequence[Band], second_of_day: int) -> Band:
+    t = second_of_day % 86400
+    return next(b for b in bands if b.start_s <= t < b.end_s)
+
+
+def _hhmm(s: int) -> str:
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
+
+
+def free_seconds_by_class(router: Router, a: int, b: int) -> dict[str, float]:
+    """Free-flow seconds of the fastest path from node a to node b, by highway class."""
+    g = router.graph
+    out: dict[str, float] = {}
+    for e in router.route(a, b).edges:
+        name = str(g.highway_names[g.edge_highway[e]])
+        out[name] = out.get(name, 0.0) + float(g.edge_time_ms[e]) / 1000.0
+    return out
+
+
+def legs_from_track(router: Router, points: Sequence[TrackPoint], utc_offset_s: int) -> list[Leg]:
+    """The legs of one vehicle's track (points in any order; see the module docstring)."""
+    pts = sorted(points, key=lambda p: p.t)
+    nodes: list[int | None] = []
+    for p in pts:
+        try:
+            nodes.append(router.snap(p.lat, p.lon).node)
+        except (OutsideServiceArea, TooFarFromRoad):  # no leg starts or ends here
+            nodes.append(None)
+    legs = []
+    for i in range(1, len(pts)):
+        p, q, a, b = pts[i - 1], pts[i], nodes[i - 1], nodes[i]
+        gap = q.t - p.t
+        if a is None or b is None or a == b or not MIN_GAP_S <= gap <= MAX_GAP_S:
+            continue
+        if any(x.speed_mps is not None and x.speed_mps < MOVING_MPS for x in (p, q)):
+            continue
+        free = free_seconds_by_class(router, a, b)
+        total = sum(free.values())
+        if total < MIN_FREE_S or not RATIO_BOUNDS[0] <= gap / total <= RATIO_BOUNDS[1]:
+            continue
+        legs.append(Leg(int(p.t + utc_offset_s) % 86400, gap, free))
+    return legs
+
+
+def fit(legs: Sequence[Leg], bands: Sequence[Band], min_legs: int = 30) -> list[LearnedFactor]:
+    """Factors and spreads per highway class and band (see the module docstring)."""
+    out: list[LearnedFactor] = []
+    for band in bands:
+        mine = [leg for leg in legs if band_of(bands, leg.depart_s) == band]
+        if not mine:
+            continue
+        dominant = [max(leg.free_s, key=lambda c: leg.free_s[c]) for leg in mine]
+        counts = {c: dominant.count(c) for c in set(dominant)}
+        classes = sorted(c for c, n in counts.items() if n >= min_legs)
+        if not classes:
+            continue
+        a = np.array([[leg.free_s.get(c, 0.0) for c in classes] for leg in mine])
+        other = np.array(
+            [sum(v for c, v in leg.free_s.items() if c not in classes) for leg in mine]
+        )
+        y = np.array([leg.observed_s for leg in mine]) - other  # the rest at the router's speed
+        factors, _ = nnls(a, y)
+        fitted = a @ factors + other
+        log_ratio = np.log(np.array([leg.observed_s for leg in mine]) / np.maximum(fitted, 1e-9))
+        for k, c in enumerate(classes):
+            chosen = np.array([d == c for d in dominant])
+            spread = float(np.std(log_ratio[chosen], ddof=1)) if chosen.sum() > 1 else 0.0
+            out.append(LearnedFactor(c, band, round(100 * float(factors[k])), round(spread, 3),
+                                     int(chosen.sum())))  # fmt: skip
+    return out
+
+
+# -- the file ----------------------------------------------------------------------------------
+
+
+def write_learned(path: Path, factors: Sequence[LearnedFactor], header: str) -> None:
+    """Write ``learned_travel.toml`` (atomically); ``header`` says where the figures came from."""
+    lines = [f"# {line}" for line in header.splitlines()]
+    lines += ["# Written by `drt learn-travel`; read by the planner simulation", ""]
+    for f in factors:
+        lines += [
+            "[[factor]]",
+            f'highway = "{f.highway}"',
+            f'band = "{f.band.name}"',
+            f'start = "{_hhmm(f.band.start_s)}"',
+            f'end = "{_hhmm(f.band.end_s) if f.band.end_s < 86400 else "24:00"}"',
+            f"factor_pct = {f.factor_pct}",
+            f"sigma = {f.sigma}",
+            f"legs = {f.legs}",
+            "",
+        ]
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("\n".join(lines), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _seconds(text: str, key: str) -> int:
+    try:
+        h, m = (int(x) for x in text.split(":"))
+    except ValueError:
+        h, m = -1, 0
+    if not (0 <= h <= 24 and 0 <= m < 60) or h * 3600 + m * 60 > 86400:
+        raise ConfigError(f"学習した所要時間のファイル: {key} は HH:MM です",
+                          f"Learned travel file: {key} must be HH:MM", key=key)  # fmt: skip
+    return h * 3600 + m * 60
+
+
+def read_learned(path: Path) -> list[LearnedFactor]:
+    """The factors of a ``learned_travel.toml`` (an empty list if there is none)."""
+    if not path.exists():
+        return []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        out = []
+        for row in data.get("factor", []):
+            band = Band(str(row["band"]), _seconds(str(row["start"]), "start"),
+                        _seconds(str(row["end"]), "end"))  # fmt: skip
+            pct, sigma = int(row["factor_pct"]), float(row["sigma"])
+            if not 25 <= pct <= 400 or not 0.0 <= sigma <= 2.0 or not math.isfinite(sigma):
+                raise ValueError(f"factor_pct {pct} or sigma {sigma} out of range")
+            out.append(LearnedFactor(str(row["highway"]), band, pct, sigma, int(row["legs"])))
+        return out
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"学習した所要時間のファイルが読めません: {path}: {exc}",
+                          f"Cannot read the learned travel file {path}: {exc}") from None  # fmt: skip
+
+
+__all__ = [
+    "OFF_PEAK",
+    "Band",
+    "LearnedFactor",
+    "Leg",
+    "TrackPoint",
+    "band_of",
+    "bands_for",
+    "fit",
+    "free_seconds_by_class",
+    "legs_from_track",
+    "read_learned",
+    "write_learned",
+]
