@@ -24,7 +24,15 @@ import typer
 
 from common.errors import DrtError
 from drt.context import AppContext
-from drt.output import FORMAT_OPTION, Format, console, handles_errors, print_json, print_table
+from drt.output import (
+    FORMAT_OPTION,
+    Format,
+    console,
+    err_console,
+    handles_errors,
+    print_json,
+    print_table,
+)
 from routing import load_router
 from routing.build import build_road_graph
 from routing.router import Router
@@ -373,7 +381,9 @@ def offer_latency(
                 "p99_ms": round(float(np.percentile(ms, 99)), 2),
             }
         )
-        console.print(f"{fleet} vehicles: {rows[-1]}")
+        err_console.print(
+            f"{fleet} vehicles: {rows[-1]}"
+        )  # progress: stdout stays JSON with -f json
     return rows
 
 

@@ -126,3 +126,10 @@ def test_missing_area_file_is_exit_2(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"]["code"] == "config_invalid"
+
+
+def test_bench_offers_json_is_json_alone() -> None:
+    """Progress goes to stderr: `-f json` output parses (it had progress lines in it)."""
+    rows = _json(["bench", "offers", "--vehicles", "3", "--quotes", "5", "--format", "json"])
+    assert [r["vehicles"] for r in rows] == [3]  # type: ignore[index]
+    assert rows[0]["quotes"] == 5  # type: ignore[index]
