@@ -23,8 +23,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numba
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import nnls
+from scipy.sparse.csgraph import dijkstra
 
 from common.errors import ConfigError
 from routing.errors import OutsideServiceArea, TooFarFromRoad
@@ -149,6 +152,47 @@ def fit(legs: Sequence[Leg], bands: Sequence[Band], min_legs: int = 30) -> list[
     return out
 
 
+# -- the share of each class in the drives between places -------------------------------------
+
+
+@numba.njit(cache=True)
+def _accumulate(order, pred, edge_class, edge_s, k):  # type: ignore[no-untyped-def]
+    out = np.zeros((pred.shape[0], k))
+    for v in order:  # by distance from the source: a node's parent comes first
+        p = pred[v]
+        if p >= 0:
+            out[v] = out[p]
+            out[v, edge_class[v]] += edge_s[v]
+    return out
+
+
+def class_shares(router: Router, nodes: Sequence[int]) -> tuple[tuple[str, ...], np.ndarray]:
+    """(classes, shares): ``shares[i, j, c]`` is the share of the free-flow time of the
+    fastest path from ``nodes[i]`` to ``nodes[j]`` driven on highway class ``classes[c]``
+    (all zero from a node to itself)."""
+    g = router.graph
+    classes = tuple(str(x) for x in g.highway_names)
+    src = np.asarray(nodes, dtype=np.int64)
+    unique, inverse = np.unique(src, return_inverse=True)
+    dist, pred = dijkstra(router.csr, directed=True, indices=unique, return_predecessors=True)
+    edge_of = sp.csr_matrix(
+        (g.csr_edge.astype(np.int64) + 1, g.csr_indices, g.csr_indptr), shape=(g.n_nodes,) * 2
+    )
+    shares = np.zeros((len(unique), len(src), len(classes)))
+    for i in range(len(unique)):
+        p = pred[i].astype(np.int64)
+        has = p >= 0
+        edge = np.full(g.n_nodes, -1, dtype=np.int64)
+        edge[has] = np.asarray(edge_of[p[has], np.flatnonzero(has)]).ravel() - 1
+        cls = np.where(has, g.edge_highway[np.maximum(edge, 0)], 0).astype(np.int64)
+        secs = np.where(has, g.edge_time_ms[np.maximum(edge, 0)] / 1000.0, 0.0)
+        by_class = _accumulate(np.argsort(dist[i], kind="stable"), p, cls, secs, len(classes))
+        total = by_class[src].sum(axis=1, keepdims=True)
+        shares[i] = np.divide(by_class[src], total, out=np.zeros_like(by_class[src]),
+                              where=total > 0)  # fmt: skip
+    return classes, shares[inverse]
+
+
 # -- the file ----------------------------------------------------------------------------------
 
 
@@ -212,6 +256,7 @@ __all__ = [
     "TrackPoint",
     "band_of",
     "bands_for",
+    "class_shares",
     "fit",
     "free_seconds_by_class",
     "legs_from_track",

@@ -199,8 +199,12 @@ class OperationsSpec:
     #: router's times, as the live service does); a buffer trades served share for punctuality.
     planning_buffer_share: float = 0.0
     #: Drives in the world's peak periods (the area's ``[[routing.peak]]``) take its peak
-    #: factor longer; the dispatcher still plans with free-flow times, as the live one does.
+    #: factor longer (the dispatcher plans them so when the service's plan_peak_traffic is on).
     peak_traffic: bool = False
+    #: Drives take the area's learned travel times instead (``learned_travel.toml`` from
+    #: ``drt learn-travel``: a factor and a spread per road class and time band; the spread
+    #: replaces travel_noise_sigma where one was learned) and peak_traffic is not applied.
+    learned_travel: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.travel_noise_sigma <= 1.0:
@@ -496,6 +500,7 @@ def scenario_from_dict(data: dict[str, Any], source: Path) -> Scenario:
             depart_early_share=float(ops_raw.pop("depart_early_share", 0.25)),
             planning_buffer_share=float(ops_raw.pop("planning_buffer_share", 0.0)),
             peak_traffic=bool(ops_raw.pop("peak_traffic", False)),
+            learned_travel=bool(ops_raw.pop("learned_travel", False)),
         )
     except (TypeError, ValueError) as exc:
         raise invalid_setting("operations", str(exc), str(exc), source) from None

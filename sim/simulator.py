@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from common.errors import ConfigError
 from dispatch.engine import Dispatcher, Entry
 from dispatch.model import (
     AtRisk,
@@ -111,6 +112,12 @@ class Simulation:
         self.riders = riders
         self.noise = noise
         self.sigma = scenario.operations.travel_noise_sigma
+        if scenario.operations.learned_travel and not world.learned:
+            raise ConfigError(
+                "learned_travel には学習した所要時間が必要です(drt learn-travel で作ります)",
+                "learned_travel needs the area's learned travel times (run drt learn-travel)",
+                world=world.name,
+            )
         self.progress = progress
         self._tt = planning_matrix(world, scenario.operations.planning_buffer_share)
         self._real_tt = world.duration_s
@@ -212,10 +219,15 @@ class Simulation:
 
     def _actual_drive_s(self, a: int, b: int, now: int) -> int:
         nominal = int(self._real_tt[a, b])
-        if self.scenario.operations.peak_traffic:
+        sigma = self.sigma
+        if self.scenario.operations.learned_travel:
+            pct, learned_sigma = self.world.learned_at(a, b, now)
+            nominal = round(nominal * pct / 100)
+            sigma = sigma if learned_sigma is None else learned_sigma
+        elif self.scenario.operations.peak_traffic:
             nominal = round(nominal * self.world.peak_pct(now) / 100)
-        if self.sigma > 0 and nominal > 0:
-            factor = float(np.exp(self.sigma * self.noise.standard_normal() - self.sigma**2 / 2))
+        if sigma > 0 and nominal > 0:
+            factor = float(np.exp(sigma * self.noise.standard_normal() - sigma**2 / 2))
             nominal = max(1, round(nominal * factor))
         return nominal + self.params.stop_overhead_s
 

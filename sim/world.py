@@ -93,6 +93,33 @@ class World:
     #: percent by which drives starting then are slower than free flow (area.toml).
     peak: tuple[tuple[int, int, int], ...] = field(default=())
 
+    #: Highway classes and, per place pair, the share of the free-flow time driven on each
+    #: (area worlds; ``routing.learn.class_shares``), for learned travel times.
+    classes: tuple[str, ...] = field(default=())
+    class_share: Floats | None = field(default=None, repr=False)
+    #: The area's learned travel times (``learned_travel.toml``): (highway, start, end, percent,
+    #: sigma) with start/end in seconds of the local day; the off-peak band spans the day.
+    learned: tuple[tuple[str, int, int, int, float], ...] = field(default=())
+
+    def learned_at(self, a: int, b: int, time_s: int) -> tuple[float, float | None]:
+        """(percent, sigma) of a drive from place a to b starting at ``time_s``: each
+        class's learned factor of the narrowest band holding that time (100 % where nothing
+        was learned), weighted by the class's share of the drive; sigma likewise, or None
+        when no class of the drive has a learned spread."""
+        if self.class_share is None or not self.learned:
+            return 100.0, None
+        t = time_s % 86400
+        pct, sigma, known = 0.0, 0.0, 0.0
+        for c, share in enumerate(self.class_share[a, b]):
+            if share <= 0.0:
+                continue
+            rows = [r for r in self.learned if r[0] == self.classes[c] and r[1] <= t < r[2]]
+            row = min(rows, key=lambda r: r[2] - r[1]) if rows else None
+            pct += share * (row[3] if row else 100)
+            if row:
+                sigma, known = sigma + share * row[4], known + share
+        return (pct if pct > 0 else 100.0), (sigma / known if known else None)
+
     def peak_pct(self, time_s: int) -> int:
         """The peak factor (percent, 100 = free flow) of a drive starting at ``time_s``."""
         t = time_s % 86400
@@ -184,9 +211,11 @@ def poi_category(poi: Poi) -> str | None:
 
 def area_world(router: Router, cfg: AreaConfig, stops: MeetingPointSet, nodes: list[int]) -> World:
     """The area's meeting points on its real road graph (see the module docstring)."""
+    from routing.learn import class_shares, read_learned
     from routing.osm_features import read_pois
 
     points = stops.points
+    classes, shares = class_shares(router, nodes)
     m = router.matrix(nodes, nodes)
     proj = router.area.projection
     lat = np.array([p.lat for p in points])
@@ -215,7 +244,18 @@ def area_world(router: Router, cfg: AreaConfig, stops: MeetingPointSet, nodes: l
         nearby=_nearby(x_m, y_m, 2 * radius),
         peak=tuple((p.start_s, p.end_s, p.factor_pct) for p in cfg.routing.peak),
         nodes=tuple(int(n) for n in nodes),
+        classes=classes,
+        class_share=shares,
+        learned=tuple(
+            (f.highway, f.band.start_s, f.band.end_s, f.factor_pct, f.sigma)
+            for f in read_learned(learned_file(cfg))
+        ),
     )
+
+
+def learned_file(cfg: AreaConfig) -> Path:
+    """Where ``drt learn-travel`` writes the area's learned travel times."""
+    return cfg.source.parent / "learned_travel.toml"
 
 
 def grid_world(spec: GridSpec) -> World:
@@ -264,7 +304,7 @@ def grid_world(spec: GridSpec) -> World:
     )
 
 
-WORLD_FORMAT = 2
+WORLD_FORMAT = 3
 
 
 def save_world(world: World, path: Path) -> None:
@@ -277,6 +317,7 @@ def save_world(world: World, path: Path) -> None:
         "population": world.population,
         "depots": np.array(world.depots, dtype=np.int64),
         "nodes": np.array(world.nodes, dtype=np.int64),
+        "class_share": world.class_share if world.class_share is not None else np.zeros(0),
         "meta": np.array(
             json.dumps(
                 {
@@ -288,6 +329,8 @@ def save_world(world: World, path: Path) -> None:
                     "nearby": world.nearby,
                     "features": sorted(world.features),
                     "peak": world.peak,
+                    "classes": world.classes,
+                    "learned": world.learned,
                 },
                 ensure_ascii=False,
             )
@@ -323,6 +366,11 @@ def load_world(path: Path) -> World | None:
                 nearby=tuple(tuple(int(j) for j in row) for row in meta["nearby"]),
                 nodes=tuple(int(n) for n in data["nodes"]),
                 peak=tuple((int(a), int(b), int(c)) for a, b, c in meta["peak"]),
+                classes=tuple(meta["classes"]),
+                class_share=data["class_share"] if meta["classes"] else None,
+                learned=tuple(
+                    (str(h), int(a), int(b), int(p), float(g)) for h, a, b, p, g in meta["learned"]
+                ),
             )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -339,5 +387,6 @@ def area_world_key(cfg: AreaConfig) -> str:
         str(cfg.stops.walk_radius_m),
         ",".join(cfg.stops.coverage_highways),
         str(WORLD_FORMAT),
+        file_sha256(learned_file(cfg)) if learned_file(cfg).exists() else "no learned travel",
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]

@@ -97,3 +97,25 @@ def test_the_file_round_trips_and_bad_files_are_refused(learned: list, tmp_path:
     path.write_text('[[factor]]\nhighway = "primary"\nband = "x"\nstart = "25:00"\n')
     with pytest.raises(ConfigError):
         read_learned(path)
+
+
+def test_the_simulator_s_world_reads_the_area_s_learned_file(
+    area_copy: Path, router: Router, nodes: list[int], learned: list
+) -> None:
+    """What `drt learn-travel` writes beside area.toml is what the planner replays (and a
+    new file names a new cached world)."""
+    from routing.config import load_area
+    from routing.stops import load_stops
+    from sim.world import area_world, area_world_key
+
+    cfg = load_area(area_copy)
+    before = area_world_key(cfg)
+    write_learned(area_copy.parent / "learned_travel.toml", learned, "synthetic tracks")
+    assert area_world_key(cfg) != before
+    world = area_world(router, cfg, load_stops(cfg.meeting_points), nodes)
+    assert len(world.learned) == len(learned)
+    assert world.class_share is not None
+    assert world.class_share.shape == (len(nodes), len(nodes), len(world.classes))
+    pct, sigma = world.learned_at(0, 40, 8 * 3600)
+    assert 105 <= pct <= 131  # the morning's learned factors, 110-130 %
+    assert sigma is not None

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import pytest
 
+from common.errors import ConfigError
 from sim.kpi import compute_kpis, promise_late_s
 from sim.records import DayResult, Outcome, TripRecord
 from sim.scenario import GridSpec, OperationsSpec, Scenario
@@ -170,3 +171,38 @@ def test_peak_traffic_slows_the_drives_that_start_in_the_area_s_peaks(kurate: Ku
             )
             seen.add((peak, pct))
     assert {(True, 120), (True, 115), (True, 100), (False, 100)} <= seen
+
+
+def test_learned_travel_replays_each_class_s_learned_factor(kurate: Kurate) -> None:
+    """``operations.learned_travel``: each drive takes, per highway class of its path, the
+    factor learned for the band it starts in (here: main roads 150 % all day, residential
+    streets 80 % in the morning peak, no spread), weighted by the class's share."""
+    learned = (
+        *((c, 0, 86400, 150, 0.0) for c in kurate.world.classes if c != "residential"),
+        ("residential", 7 * 3600, 9 * 3600, 80, 0.0),
+    )
+    w = replace(kurate.world, learned=learned)
+    exact = without_noise(shipped("kurate-2028"))
+    sc = replace(exact, operations=replace(exact.operations, learned_travel=True))
+    day = simulate(sc, w, kurate.params, seed=3)
+    residential = w.classes.index("residential")
+    checked = 0
+    for leg in day.legs:
+        real = int(w.duration_s[leg.origin, leg.destination])
+        share = w.class_share[leg.origin, leg.destination]  # type: ignore[index]
+        if real == 0:
+            continue
+        in_peak = 7 * 3600 <= leg.depart_s % 86400 < 9 * 3600
+        pct = 150 * (1 - share[residential]) + (80 if in_peak else 100) * share[residential]
+        assert (
+            leg.arrive_s - leg.depart_s == round(real * pct / 100) + kurate.params.stop_overhead_s
+        )
+        checked += 1
+    assert checked > 100
+
+
+def test_learned_travel_needs_learned_times(kurate: Kurate) -> None:
+    sc = shipped("kurate-2028")
+    sc = replace(sc, operations=replace(sc.operations, learned_travel=True))
+    with pytest.raises(ConfigError, match="learned_travel"):
+        simulate(sc, replace(kurate.world, learned=()), kurate.params, seed=1)
