@@ -1,8 +1,8 @@
 """Travel times learned from the vehicles' GPS tracks: a factor on the router's free-flow
 time and its spread, per road class and time band.
 
-A *leg* is the drive between two consecutive thinned track points of one vehicle, both on
-the move: its observed seconds, and the router's free-flow seconds of the fastest path
+A *leg* is a drive of at least a minute between thinned track points of one vehicle, all
+on the move and none far apart: its observed seconds, and the router's free-flow seconds of the fastest path
 between the two points' road nodes, split by the highway class of each edge. Within one
 time band the observed time is modelled as ``sum_c factor_c * free_c`` times a mean-one
 noise, so the factors are a non-negative least-squares fit (unbiased under that noise);
@@ -34,8 +34,9 @@ from routing.errors import OutsideServiceArea, TooFarFromRoad
 from routing.router import Router
 
 OFF_PEAK = "off_peak"
-MIN_GAP_S = 20  # legs shorter than this say more about GPS jitter than about roads
-MAX_GAP_S = 600  # ... and longer ones hide stops and detours
+LEG_S = 60  # a leg spans consecutive moving points until at least this long (the tablets
+# keep a point every 15 s or 50 m: shorter legs say more about GPS jitter than about roads)
+MAX_GAP_S = 300  # a longer gap between two points hides a stop or a detour: no leg across it
 MIN_FREE_S = 20.0
 MOVING_MPS = 1.0  # a point slower than this is at a stop or in a queue to one
 RATIO_BOUNDS = (0.25, 4.0)  # observed / free-flow outside this: a detour or a bad fix
@@ -109,18 +110,24 @@ def legs_from_track(router: Router, points: Sequence[TrackPoint], utc_offset_s: 
         except (OutsideServiceArea, TooFarFromRoad):  # no leg starts or ends here
             nodes.append(None)
     legs = []
-    for i in range(1, len(pts)):
-        p, q, a, b = pts[i - 1], pts[i], nodes[i - 1], nodes[i]
-        gap = q.t - p.t
-        if a is None or b is None or a == b or not MIN_GAP_S <= gap <= MAX_GAP_S:
+    start = 0  # the leg's first point
+    for i in range(len(pts)):
+        p = pts[i]
+        usable = nodes[i] is not None and (p.speed_mps is None or p.speed_mps >= MOVING_MPS)
+        if not usable or (i > start and p.t - pts[i - 1].t > MAX_GAP_S):
+            start = i + 1 if not usable else i  # a stop, a bad fix or a gap: begin anew
             continue
-        if any(x.speed_mps is not None and x.speed_mps < MOVING_MPS for x in (p, q)):
+        if i == start or p.t - pts[start].t < LEG_S:
             continue
-        free = free_seconds_by_class(router, a, b)
+        a, b = nodes[start], nodes[i]
+        assert a is not None
+        assert b is not None
+        gap = p.t - pts[start].t
+        free = free_seconds_by_class(router, a, b) if a != b else {}
         total = sum(free.values())
-        if total < MIN_FREE_S or not RATIO_BOUNDS[0] <= gap / total <= RATIO_BOUNDS[1]:
-            continue
-        legs.append(Leg(int(p.t + utc_offset_s) % 86400, gap, free))
+        if total >= MIN_FREE_S and RATIO_BOUNDS[0] <= gap / total <= RATIO_BOUNDS[1]:
+            legs.append(Leg(int(pts[start].t + utc_offset_s) % 86400, gap, free))
+        start = i  # the next leg starts where this one ended
     return legs
 
 
