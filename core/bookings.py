@@ -110,10 +110,11 @@ def trip_request(world: World, body: s.QuoteCreate, channel: str, now_s: int) ->
     origin = _place(world, body.origin, "origin")
     destination = _place(world, body.destination, "destination")
     total = body.passengers.total
+    wheelchairs = body.wheelchairs or 0
     if total < 1:
         raise InvalidInput("乗る人数を1人以上にしてください。", "At least one passenger is needed.",
                            field="passengers")  # fmt: skip
-    if body.wheelchairs > total:
+    if wheelchairs > total:
         raise InvalidInput(
             "車いすの方の人数が、乗る人数より多くなっています。",
             "More wheelchair users than passengers.",
@@ -164,7 +165,7 @@ def trip_request(world: World, body: s.QuoteCreate, channel: str, now_s: int) ->
     counts = body.passengers.counts()
     return TripRequest(
         id=new_id("r"), origin=origin, destination=destination, mode=Mode(body.mode),
-        time_s=time_s, seats=total - body.wheelchairs, wheelchairs=body.wheelchairs,
+        time_s=time_s, seats=total - wheelchairs, wheelchairs=wheelchairs,
         channel=channel, fare_counts=tuple(sorted(counts.items())),
     )  # fmt: skip
 
@@ -233,6 +234,8 @@ def quote(host: DispatchHost, actor: Actor, body: s.QuoteCreate, channel: str) -
                 f"ご予約が一時止められています。お手数ですが電話({world.config.operator_phone})でご予約ください。",
                 f"Self-service booking is suspended (no-shows). Please call {world.config.operator_phone}.",
             )
+    if body.wheelchairs is None:  # the rider's record decides (a wheelchair user: one space)
+        body = body.model_copy(update={"wheelchairs": 1 if rider.wheelchair else 0})
     with host.write() as step:
         request = trip_request(world, body, channel, step.now_s)
         _release_older_holds(step, rider.id, world.config.policy.max_held_requests - 1)

@@ -55,9 +55,11 @@ class QuoteCreate(Strict):
         None, description="with a time zone, 2000–2099; required unless asap"
     )
     passengers: Passengers
-    wheelchairs: int = Field(
-        0, ge=0, le=4, description="how many of the passengers use a wheelchair"
-    )
+    wheelchairs: int | None = Field(
+        None, ge=0, le=4,
+        description="how many of the passengers use a wheelchair; left out: 1 when the rider's "
+        "record says they use one, else 0",
+    )  # fmt: skip
     resident_id: str | None = Field(None, description="operators only: the rider")
 
 

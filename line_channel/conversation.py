@@ -516,8 +516,7 @@ class Turn:
             origin=st.origin, destination=st.destination, mode=st.mode,
             time=datetime.fromisoformat(st.time) if st.time else None,
             passengers=s.Passengers(adult=st.passengers),
-            wheelchairs=1 if self.resident.wheelchair else 0,
-        )  # fmt: skip
+        )  # fmt: skip  (wheelchairs: the rider's record, as on every channel)
         try:
             result = bookings.quote(self.c.host, self.actor, body, "line")
         except DrtError as e:

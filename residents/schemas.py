@@ -45,13 +45,28 @@ PhoneNumber = Annotated[
 """A phone number input: stored and compared as its ASCII digits (``normalize_phone``)."""
 
 
+def normalize_kana(value: str) -> str:
+    """A reading as stored and searched: NFKC (half-width ｶﾀｶﾅ become full-width), hiragana as
+    katakana (ふるかど → フルカド), one ASCII space between words."""
+    text = unicodedata.normalize("NFKC", value)
+    text = "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in text)
+    return " ".join(text.split())
+
+
+Kana = Annotated[
+    str,
+    Field(min_length=1, max_length=80, description="読み(カタカナまたはひらがな)"),
+    AfterValidator(normalize_kana),
+]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class ResidentCreate(Strict):
     name: str = Field(min_length=1, max_length=80)
-    kana: str = Field(min_length=1, max_length=80, description="読み(カタカナまたはひらがな)")
+    kana: Kana
     phone: PhoneNumber
     address: str = Field(min_length=1, max_length=200)
     birth_year: int = Field(ge=1900, le=2100)

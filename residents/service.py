@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from common.auth import dummy_hash, hash_password, hash_token, new_token, verify_password
@@ -22,6 +22,7 @@ from common.ids import new_id
 from common.ratelimit import Attempts
 from residents import models as m
 from residents import schemas as s
+from residents.schemas import PHONE_SEPARATORS, normalize_kana
 
 STAFF_TOKEN_TTL = timedelta(hours=12)
 RESIDENT_TOKEN_TTL = timedelta(days=180)
@@ -213,13 +214,25 @@ def search_residents(session: Session, actor: Actor, q: str) -> list[s.Resident]
     if not q:
         raise InvalidInput("検索する言葉を入れてください。", "Enter something to search for.")
     digits = phone_digits(q)
-    if digits and len(digits) >= 3 and len(digits) >= len(q.replace("-", "")) - 1:
-        cond = m.Resident.phone.contains(digits)
-    else:
-        cond = or_(m.Resident.name.contains(q), m.Resident.kana.contains(q))
+    plain = unicodedata.normalize("NFKC", q)
+    if len(digits) >= 3 and all(ch.isdigit() or ch in PHONE_SEPARATORS for ch in plain):
+        cond = m.Resident.phone.contains(digits, autoescape=True)  # digits: any part, last four
+    else:  # name or reading, spaces ignored; hiragana and half-width kana read as katakana
+        cond = or_(_unspaced_sql(m.Resident.name).contains(_unspaced(plain), autoescape=True),
+                   _unspaced_sql(m.Resident.kana).contains(_unspaced(normalize_kana(q)),
+                                                           autoescape=True))  # fmt: skip
     rows = session.scalars(select(m.Resident).where(cond).order_by(m.Resident.kana).limit(20)).all()
     audit(session, actor, "resident.search", q=q, found=len(rows))
     return [resident_view(session, r) for r in rows]
+
+
+def _unspaced(text: str) -> str:
+    return "".join(text.split())
+
+
+def _unspaced_sql(column: Any) -> Any:
+    """The column without ASCII or ideographic spaces (鞍手 太郎 matches 鞍手太郎)."""
+    return func.replace(func.replace(column, " ", ""), "\u3000", "")
 
 
 def issue_link_code(session: Session, actor: Actor, resident_id: str) -> s.LinkCode:
