@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -195,6 +196,23 @@ def operator_quote(host: HostDep, actor: ActorDep, body: s.QuoteCreate) -> s.Quo
             "resident_id を指定してください。", "Give the resident_id.", field="resident_id"
         )
     return trips.quote(host, actor, body, "phone")
+
+
+@operator.get("/bookings", response_model=s.DayBookings)
+def operator_day(
+    session: SessionDep,
+    host: HostDep,
+    actor: ActorDep,
+    day: Annotated[date, Query(alias="date", description="the service day (local), YYYY-MM-DD")],
+    vehicle: Annotated[
+        str | None, Query(max_length=24, description="only this vehicle (van-1)")
+    ] = None,
+    status: Annotated[
+        list[str] | None, Query(max_length=7, description="only these statuses")
+    ] = None,
+) -> s.DayBookings:
+    """A day's bookings with their riders, vehicles and planned times from the live plan."""
+    return trips.day_bookings(host, session, actor, day, vehicle, status or ())
 
 
 @operator.post("/bookings", status_code=201, response_model=s.Booking)

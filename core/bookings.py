@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections import Counter
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import func, select
@@ -453,6 +454,50 @@ def list_bookings(
     riders = _let_go(session, rows)
     with host.read() as d:
         return [booking_view(session, host.world, b, d, riders) for b in rows]
+
+
+STATUSES = ("held", "confirmed", "onboard", "completed", "cancelled", "no_show", "expired")
+
+
+def day_bookings(
+    host: DispatchHost, session: Session, actor: Actor, day: date,
+    vehicle: str | None = None, statuses: Sequence[str] = (),
+) -> s.DayBookings:  # fmt: skip
+    """A service day's bookings for the operators' board: promise and rider from SQL, vehicle
+    and planned times from the live plan (one plan per vehicle), filtered by vehicle and
+    status; ``counts`` are before the filters."""
+    require_staff(actor, "operator", "admin")
+    unknown = sorted(set(statuses) - set(STATUSES))
+    if unknown:
+        raise InvalidInput(f"予約の状態「{unknown[0]}」はありません。", f"No booking status {unknown[0]!r}.",
+                           field="status", allowed=list(STATUSES))  # fmt: skip
+    world = host.world
+    tz = world.config.calendar.time_zone
+    start = datetime.combine(day, time(0), tz)
+    rows = session.scalars(
+        select(m.Booking)
+        .where(m.Booking.pickup_from >= start, m.Booking.pickup_from < start + timedelta(days=1))
+        .order_by(m.Booking.pickup_from, m.Booking.id)
+    ).all()
+    audit(session, actor, "booking.day_list", day=day.isoformat(), vehicle=vehicle,
+          status=list(statuses))  # fmt: skip
+    riders = _let_go(session, rows)
+    with host.read() as d:
+        live = d.live_times()
+        views = [(b, booking_view(session, world, b, d, riders)) for b in rows]
+    counts = dict(Counter(b.status for b in rows))
+    out = []
+    for b, v in views:
+        vid, pick, drop = live.get(b.dispatch_id, (None, None, None))
+        base = vid.partition("@")[0] if vid else None
+        if (statuses and b.status not in statuses) or (vehicle and base != vehicle):
+            continue
+        late = max(0, 0 if pick is None else pick - int(b.pickup_to.timestamp()),
+                   0 if drop is None else drop - int(b.dropoff_by.timestamp()))  # fmt: skip
+        r = riders.get(b.resident_id)
+        out.append(s.DayBooking(**v.model_dump(), vehicle_id=base, rider_name=r.name if r else "",
+                                rider_phone=r.phone if r else "", late_by_min=-(-late // 60)))  # fmt: skip
+    return s.DayBookings(date=day, bookings=out, counts=counts)
 
 
 # -- what happens on the road (driver tablets and the demo's simulated vans) --------------

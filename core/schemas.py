@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
@@ -115,3 +115,21 @@ class Booking(BaseModel):
     wheelchairs: int
     channel: str
     created_at: datetime
+
+
+class DayBooking(Booking):
+    """A booking on an operator's day board: with its rider and what the live plan says."""
+
+    vehicle_id: str | None = Field(description="the vehicle the live plan has it on (van-1)")
+    rider_name: str
+    rider_phone: str
+    late_by_min: int = Field(
+        description="minutes the plan's pickup lies past the window, or its drop-off past the "
+        "promised latest (0: on time)"
+    )
+
+
+class DayBookings(BaseModel):
+    date: date
+    bookings: list[DayBooking]
+    counts: dict[str, int] = Field(description="bookings of the day by status (before filters)")

@@ -111,6 +111,25 @@ class DispatchView:
             drop if drop is not None and drop >= 0 else None,
         )
 
+    def live_times(self) -> dict[str, tuple[str, int | None, int | None]]:
+        """(vehicle, planned pickup, planned drop-off) of every confirmed or on-board
+        booking, each vehicle's plan computed once (a day's list, not one booking)."""
+        out: dict[str, tuple[str, int | None, int | None]] = {}
+        for vid in self._d.vehicles:
+            times: dict[str, list[int | None]] = {}
+            for ps in self._d.plan(vid):
+                if ps.kind == StopKind.BREAK:
+                    continue
+                slot = times.setdefault(ps.booking_id, [None, None])
+                slot[0 if ps.kind == StopKind.PICKUP else 1] = (
+                    ps.planned_s if ps.planned_s >= 0 else None
+                )
+            for bid, (pick, drop) in times.items():
+                b = self._d.bookings[bid]
+                if b.status in (BookingStatus.CONFIRMED, BookingStatus.ONBOARD):
+                    out[bid] = (vid, pick, drop)
+        return out
+
     def assignments(self) -> dict[str, str]:
         """The vehicle of every live (held, confirmed, on-board) booking."""
         return {b.id: b.vehicle_id for b in self._d.bookings.values() if b.status in LIVE}

@@ -163,6 +163,10 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
         fixed("/v1/operator/residents", params={"q": "0000"}),
         OK_STAFF,
     ),
+    ("get", "/v1/operator/bookings"): (
+        fixed("/v1/operator/bookings", params={"date": "2026-12-04"}),
+        OK_STAFF,
+    ),
     ("post", "/v1/operator/residents"): (
         with_path("/v1/operator/residents", new_resident),
         (401, 403, 403, 201, 201, 403, 401),

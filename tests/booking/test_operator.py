@@ -3,9 +3,11 @@ caller's own needs taken from their record (issue 16's findings)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
-from tests.booking.conftest import Svc
+from tests.booking.conftest import START, Svc
 
 pytestmark = pytest.mark.services
 
@@ -61,3 +63,80 @@ def test_an_operator_quote_takes_the_wheelchair_from_the_caller_s_record(svc: Sv
         "/v1/operator/quotes", json={**TRIP, "resident_id": me["id"], "wheelchairs": 0}, headers=op
     ).json()
     assert (told["offer"] or told["alternatives"][0])["wheelchairs"] == 0
+
+
+def day_board(svc: Svc, **params: object) -> dict:
+    r = svc.client.get("/v1/operator/bookings", params=params, headers=svc.auth(svc.operator_token))
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def test_a_day_s_bookings_with_riders_vehicles_and_live_times(svc: Svc) -> None:
+    """GET /v1/operator/bookings answered 405; now the day's board, from the live plan."""
+    me = register(svc)
+    op = svc.auth(svc.operator_token)
+    booked = []
+    for hour in (1, 3):
+        when = (START + timedelta(hours=hour)).isoformat()
+        body = {
+            **TRIP,
+            "mode": "depart_at",
+            "time": when,
+            "resident_id": me["id"],
+            "wheelchairs": 0,
+        }
+        q = svc.client.post("/v1/operator/quotes", json=body, headers=op).json()
+        qid = (q["offer"] or q["alternatives"][0])["quote_id"]
+        b = svc.client.post("/v1/operator/bookings", json={"quote_id": qid},
+                            headers=svc.auth(svc.operator_token, **{"Idempotency-Key": qid}))  # fmt: skip
+        assert b.status_code == 201, b.text
+        booked.append(b.json())
+    svc.client.post(f"/v1/operator/bookings/{booked[1]['id']}/cancel", headers=op)
+    day = START.date().isoformat()
+    board = day_board(svc, date=day)
+    assert board["date"] == day
+    assert [b["id"] for b in board["bookings"]] == [booked[0]["id"], booked[1]["id"]]
+    assert board["counts"] == {"confirmed": 1, "cancelled": 1}
+    first = board["bookings"][0]
+    assert first["rider_name"] == "古門 幸子"
+    assert first["rider_phone"] == "0949425555"
+    assert first["vehicle_id"] == "van-1"  # from the live plan
+    assert first["eta_pickup"] is not None
+    assert first["late_by_min"] == 0
+    assert board["bookings"][1]["vehicle_id"] is None  # cancelled: on no plan
+    only = day_board(svc, date=day, status="cancelled")
+    assert [b["id"] for b in only["bookings"]] == [booked[1]["id"]]
+    assert day_board(svc, date=day, vehicle="van-2")["bookings"] == []
+    other = (START + timedelta(days=1)).date().isoformat()
+    assert day_board(svc, date=other)["bookings"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [({"date": "2026-13-01"}, "invalid_input"), ({}, "invalid_input"),
+     ({"date": "2026-12-04", "status": "lost"}, "invalid_input")],
+)  # fmt: skip
+def test_a_bad_day_board_request_says_what_is_wrong(svc: Svc, params: dict, code: str) -> None:
+    r = svc.client.get("/v1/operator/bookings", params=params, headers=svc.auth(svc.operator_token))
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["code"] == code
+    assert error["message_ja"]
+    assert error["message_en"]
+
+
+def test_the_day_board_shows_a_rider_the_late_van_will_reach_after_the_promise(svc: Svc) -> None:
+    me = register(svc)
+    op = svc.auth(svc.operator_token)
+    when = (START + timedelta(hours=1)).isoformat()
+    body = {**TRIP, "mode": "depart_at", "time": when, "resident_id": me["id"]}
+    q = svc.client.post("/v1/operator/quotes", json=body, headers=op).json()
+    qid = q["offer"]["quote_id"]
+    b = svc.client.post("/v1/operator/bookings", json={"quote_id": qid},
+                        headers=svc.auth(svc.operator_token, **{"Idempotency-Key": qid})).json()  # fmt: skip
+    # nobody reports the pickup; 20 minutes after the window the next turn re-times the van
+    svc.clock.now_s = int(datetime.fromisoformat(b["pickup_to"]).timestamp()) + 20 * 60
+    svc.client.post("/v1/operator/quotes", json={**TRIP, "resident_id": me["id"]}, headers=op)
+    row = day_board(svc, date=START.date().isoformat())["bookings"][0]
+    assert row["id"] == b["id"]
+    assert row["late_by_min"] >= 20
