@@ -249,8 +249,10 @@ def audit_log(
     if resident_id:
         q = q.where(rm.AuditEntry.resident_id == resident_id)
     rows = session.scalars(q.order_by(rm.AuditEntry.id.desc()).limit(limit)).all()
+    names = people.actor_names(session, [(r.actor_kind, r.actor_id) for r in rows])
     return [
-        rs.AuditEntry(id=r.id, at=r.at, staff_id=r.staff_id, action=r.action,
+        rs.AuditEntry(id=r.id, at=r.at, actor_kind=r.actor_kind, actor_id=r.actor_id,
+                     actor_name=names.get((r.actor_kind, r.actor_id), ""), action=r.action,
                      resident_id=r.resident_id, booking_id=r.booking_id, details=r.details)
         for r in rows
     ]  # fmt: skip

@@ -244,14 +244,22 @@ def quote(host: DispatchHost, actor: Actor, body: s.QuoteCreate, channel: str) -
         offers = [result] if isinstance(result, Offer) else list(result.alternatives)
         rows = [_offer_row(world, o, rider.id, actor, channel) for o in offers]
         step.session.add_all(rows)
-        audit(step.session, actor, "quote", resident_id=rider.id,
-              offers=[r.id for r in rows], request=request_payload(request))  # fmt: skip
+        audit(step.session, actor, "quote", resident_id=rider.id, offers=[r.id for r in rows],
+              request=_audited_request(world, request))  # fmt: skip
     views = [offer_view(world, r) for r in rows]
     if isinstance(result, Offer):
         return s.QuoteResult(status="offer", offer=views[0])
     ja, en = REASONS[result.reason]
     return s.QuoteResult(status="rejected", reason=str(result.reason), reason_ja=ja, reason_en=en,
                          alternatives=views)  # fmt: skip
+
+
+def _audited_request(world: World, request: TripRequest) -> dict[str, Any]:
+    """The request as people read it: meeting-point ids, not the dispatcher's place numbers."""
+    payload = request_payload(request)
+    for key in ("origin", "destination"):
+        payload[key] = world.stop_at(payload[key]).id
+    return payload
 
 
 def _release_older_holds(step: Step, resident_id: str, keep: int) -> None:

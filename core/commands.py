@@ -195,7 +195,7 @@ class UnknownCommand(ValueError):
 
 
 def request_payload(r: TripRequest) -> dict[str, Any]:
-    """A trip request as the log's JSON (also what the audit log records of a quote)."""
+    """A trip request as the log's JSON (the audit log shows it with meeting-point ids)."""
     return {
         "id": r.id,
         "origin": r.origin,

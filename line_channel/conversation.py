@@ -512,11 +512,12 @@ class Turn:
     def quote(self) -> list[Message]:
         assert self.resident is not None
         st = self.state
+        # no wheelchairs given: the rider's record decides, as on every channel
         body = s.QuoteCreate(
             origin=st.origin, destination=st.destination, mode=st.mode,
             time=datetime.fromisoformat(st.time) if st.time else None,
             passengers=s.Passengers(adult=st.passengers),
-        )  # fmt: skip  (wheelchairs: the rider's record, as on every channel)
+        )  # fmt: skip
         try:
             result = bookings.quote(self.c.host, self.actor, body, "line")
         except DrtError as e:

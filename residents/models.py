@@ -85,13 +85,14 @@ class LinkCode(Base):
 
 
 class AuditEntry(Base):
-    """Who did what, when, for whom (every staff action)."""
+    """Who did what, when, for whom (every action, by staff or by residents themselves)."""
 
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    staff_id: Mapped[str] = mapped_column(String(24), index=True)
+    actor_kind: Mapped[str] = mapped_column(String(16), server_default="staff")  # | resident
+    actor_id: Mapped[str] = mapped_column(String(24), index=True)
     action: Mapped[str] = mapped_column(String(40))
     resident_id: Mapped[str | None] = mapped_column(String(24), nullable=True, index=True)
     booking_id: Mapped[str | None] = mapped_column(String(24), nullable=True)

@@ -124,7 +124,9 @@ class ResidentSearch(BaseModel):
 class AuditEntry(BaseModel):
     id: int
     at: datetime
-    staff_id: str
+    actor_kind: str = Field(description="staff | resident (on LINE or the app)")
+    actor_id: str
+    actor_name: str = Field(description="the staff account's name, or the resident's")
     action: str
     resident_id: str | None
     booking_id: str | None

@@ -125,9 +125,26 @@ def audit(
     booking_id: str | None = None,
     **details: Any,
 ) -> None:
-    if actor.is_staff:
-        session.add(m.AuditEntry(at=now_utc(), staff_id=actor.id, action=action,
-                                 resident_id=resident_id, booking_id=booking_id, details=details))  # fmt: skip
+    session.add(m.AuditEntry(at=now_utc(), actor_kind=actor.kind, actor_id=actor.id, action=action,
+                             resident_id=resident_id, booking_id=booking_id, details=details))  # fmt: skip
+
+
+def actor_names(session: Session, actors: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Display names of audit actors: a staff account's name, a resident's name."""
+    staff = {i for k, i in actors if k == "staff"}
+    people = {i for k, i in actors if k == "resident"}
+    out: dict[tuple[str, str], str] = {}
+    if staff:
+        for sid, name in session.execute(
+            select(m.Staff.id, m.Staff.display_name).where(m.Staff.id.in_(staff))
+        ):
+            out["staff", sid] = name
+    if people:
+        for rid, name in session.execute(
+            select(m.Resident.id, m.Resident.name).where(m.Resident.id.in_(people))
+        ):
+            out["resident", rid] = name
+    return out
 
 
 # -- residents ---------------------------------------------------------------------------
@@ -274,6 +291,8 @@ def resident_login(
         lc.used_at = now
         if channel is not None:
             link_channel(session, resident_id, *channel)
+            audit(session, Actor("resident", resident_id, "resident"), "channel.link",
+                  resident_id=resident_id, channel=channel[0])  # fmt: skip
         attempts.succeeded("resident_code", digits)
         return issue_token(session, "resident", resident_id, RESIDENT_TOKEN_TTL)
     attempts.failed("resident_code", digits)

@@ -140,3 +140,28 @@ def test_the_day_board_shows_a_rider_the_late_van_will_reach_after_the_promise(s
     row = day_board(svc, date=START.date().isoformat())["bookings"][0]
     assert row["id"] == b["id"]
     assert row["late_by_min"] >= 20
+
+
+def test_the_audit_log_has_residents_own_actions_with_names_and_meeting_points(svc: Svc) -> None:
+    """It recorded only staff actions, showed staff ids and the dispatcher's place numbers."""
+    rid, token = svc.register(phone="090-3141-5926")
+    later = {**TRIP, "mode": "depart_at", "time": (START + timedelta(hours=3)).isoformat()}
+    q = svc.client.post("/v1/quotes", json=later, headers=svc.auth(token)).json()
+    qid = (q["offer"] or q["alternatives"][0])["quote_id"]
+    b = svc.client.post("/v1/bookings", json={"quote_id": qid},
+                        headers=svc.auth(token, **{"Idempotency-Key": qid})).json()  # fmt: skip
+    c = svc.client.post(f"/v1/bookings/{b['id']}/cancel", headers=svc.auth(token))
+    assert c.status_code == 200, c.text
+    log = svc.client.get(
+        "/v1/operator/audit", params={"resident_id": rid}, headers=svc.auth(svc.operator_token)
+    ).json()
+    seen = [(e["action"], e["actor_kind"], e["actor_name"]) for e in reversed(log)]
+    assert seen == [
+        ("resident.register", "staff", "app"),  # the app's backend registered them
+        ("quote", "resident", "鞍手 太郎"),
+        ("booking.confirm", "resident", "鞍手 太郎"),
+        ("booking.cancel", "resident", "鞍手 太郎"),
+    ]
+    quote = next(e for e in log if e["action"] == "quote")
+    assert quote["details"]["request"]["origin"] == "KUR-010"  # not a place number
+    assert quote["details"]["request"]["destination"] == "KUR-001"
