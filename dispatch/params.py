@@ -40,6 +40,10 @@ class ServiceParams:
     ride this much shorter than promised, so a slower drive than the router's still keeps
     the promise (0: the plan may use the whole promise).
 
+    ``plan_travel_pct``: the plan gives every drive this share of the router's time (like
+    GTFS-Flex's ``safe_duration_factor``: 103 plans drives 3 % longer), so that drives a
+    little slower than the router's on average still keep the plan.
+
     ``plan_peak_traffic``: the plan drives the area's peak periods slower, as the roads do
     (``peak_bands``: (start, end, percent) in seconds of the local day, filled from the
     area's ``[[routing.peak]]`` by :meth:`with_peak_bands`; ``local_offset_s`` turns a
@@ -65,6 +69,7 @@ class ServiceParams:
     min_lead_s: int = 120
     alternative_shifts_s: tuple[int, ...] = (-1800, -900, 900, 1800)
     nearby_stops: int = 3
+    plan_travel_pct: int = 100
     plan_peak_traffic: bool = False
     peak_bands: tuple[tuple[int, int, int], ...] = ()
     local_offset_s: int = 0
@@ -82,6 +87,8 @@ class ServiceParams:
             raise _bad(
                 "replan_shift_s", "0〜pickup_window_s の範囲です", "must be 0..pickup_window_s"
             )
+        if not 100 <= self.plan_travel_pct <= 200:
+            raise _bad("plan_travel_pct", "100〜200 (%) です", "must be 100..200 (percent)")
         if not self.asap_wait_weight <= 10.0:
             raise _bad("asap_wait_weight", "0〜10 の範囲です", "must be 0..10")
         if not 1.0 <= self.ride_alpha <= 5.0:

@@ -156,9 +156,20 @@ class FleetState:
         # the stop it drives to), the same rows repeated, so the kernels stay time-free.
         pcts = sorted({100, *(b[2] for b in self.params.peak_bands)})
         self._band_pcts = pcts
+        safe = self.params.plan_travel_pct / 100
         if len(pcts) > 1:
-            cols = np.hstack([np.round(tt * (pct / 100)) + overhead for pct in pcts])
+            cols = np.hstack([np.round(tt * (safe * pct / 100)) + overhead for pct in pcts])
             self._tt_eff = np.vstack([cols] * len(pcts)).astype(np.float64)
+        elif safe != 1.0:
+            self._tt_eff = (np.round(tt * safe) + overhead).astype(np.float64)
+
+    def planned_drive_s(self, a: int, b: int, due_s: int) -> int:
+        """The drive from place a to place b as the plan counts it (with the stop overhead,
+        the planning factor, and the peak factor of a stop at b due at ``due_s``)."""
+        if a == b:
+            return 0
+        block = self._band_pcts.index(self.params.peak_pct(due_s)) if self.params.peak_bands else 0
+        return int(self._tt_eff[a, block * self._tt.shape[0] + b])
 
     @property
     def travel_s(self) -> Ints:

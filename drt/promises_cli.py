@@ -3,7 +3,7 @@
 Each scenario is simulated for each seed, once with the shipped settings and once per
 ``--variant``: ``key=value`` pairs separated by ``;``, where a key is a service parameter
 (``dispatch.params.ServiceParams``, e.g. ``asap_wait_stages_s=600,1200``) or an operations
-setting of the scenario (``sim.scenario.OperationsSpec``, e.g. ``planning_buffer_share=0.1``).
+setting of the scenario (``sim.scenario.OperationsSpec``, e.g. ``peak_traffic=false``).
 The table gives, averaged over the seeds (with the worst seed where it matters): the served
 share, the shares of served riders picked up inside their promised window and dropped off by
 the promised time, and the mean wait of "as soon as possible" riders.

@@ -25,7 +25,6 @@ from dispatch.problem import Problem
 from dispatch.static import Request, solve_static
 from sim.demand import RiderPlan
 from sim.records import DayResult, Outcome, State
-from sim.simulator import planning_matrix
 from sim.world import World
 
 
@@ -73,7 +72,7 @@ def offline_problem(
     riders: list[RiderPlan],
 ) -> tuple[Problem, list[Request], list[int]]:
     """The static problem, its requests, and which rider (index) each request is."""
-    rules = Dispatcher(params, planning_matrix(world, day.planning_buffer_share))
+    rules = Dispatcher(params, world.duration_s)  # its planning factor, not the peaks
     rows: list[tuple[int, float, float, float, int, int, int, float]] = []
     partner: list[int] = []
     starts, ends, caps, caps_w = [], [], [], []

@@ -126,7 +126,6 @@ class DayResult:
     vehicles: int
     service_start_s: int
     service_end_s: int
-    planning_buffer_share: float = 0.0
     fleet: list[VehicleSpec] = field(default_factory=list)
     trips: list[TripRecord] = field(default_factory=list)
     legs: list[Leg] = field(default_factory=list)

@@ -195,9 +195,6 @@ class OperationsSpec:
     #: Drivers leave this share of the drive time earlier than the plan's latest departure
     #: (and wait at the stop), so that a slow drive still arrives on time.
     depart_early_share: float = 0.25
-    #: The dispatcher plans with travel times this share longer than the router's (0: the
-    #: router's times, as the live service does); a buffer trades served share for punctuality.
-    planning_buffer_share: float = 0.0
     #: Drives in the world's peak periods (the area's ``[[routing.peak]]``) take its peak
     #: factor longer (the dispatcher plans them so when the service's plan_peak_traffic is on).
     peak_traffic: bool = False
@@ -211,8 +208,6 @@ class OperationsSpec:
             raise invalid_setting("operations.travel_noise_sigma", "0〜1 です", "must be 0..1")
         if not 0.0 <= self.depart_early_share <= 2.0:
             raise invalid_setting("operations.depart_early_share", "0〜2 です", "must be 0..2")
-        if not 0.0 <= self.planning_buffer_share <= 1.0:
-            raise invalid_setting("operations.planning_buffer_share", "0〜1 です", "must be 0..1")
         if not 0 <= self.no_show_wait_s <= 1800:
             raise invalid_setting(
                 "operations.no_show_wait_s", "0〜1800 秒です", "must be 0..1800 s"
@@ -498,7 +493,6 @@ def scenario_from_dict(data: dict[str, Any], source: Path) -> Scenario:
             travel_noise_sigma=float(ops_raw.pop("travel_noise_sigma", 0.15)),
             no_show_wait_s=_seconds(ops_raw, "no_show_wait", 120, "operations"),
             depart_early_share=float(ops_raw.pop("depart_early_share", 0.25)),
-            planning_buffer_share=float(ops_raw.pop("planning_buffer_share", 0.0)),
             peak_traffic=bool(ops_raw.pop("peak_traffic", False)),
             learned_travel=bool(ops_raw.pop("learned_travel", False)),
         )

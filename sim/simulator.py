@@ -59,7 +59,7 @@ from sim.records import (
     TripRecord,
 )
 from sim.scenario import Scenario
-from sim.world import Ints, World
+from sim.world import World
 
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 500
@@ -77,14 +77,6 @@ class Van:
     onboard: int = 0
     shift_from_s: int = 0
     break_s: int = 0
-
-
-def planning_matrix(world: World, buffer_share: float) -> Ints:
-    """The travel times the dispatcher plans with: the router's, lengthened by a buffer."""
-    if buffer_share <= 0:
-        return world.duration_s
-    planned: Ints = np.ceil(world.duration_s * (1.0 + buffer_share)).astype(np.int64)
-    return planned
 
 
 def rider_streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
@@ -119,11 +111,10 @@ class Simulation:
                 world=world.name,
             )
         self.progress = progress
-        self._tt = planning_matrix(world, scenario.operations.planning_buffer_share)
         self._real_tt = world.duration_s
         # The sim's clock is seconds of the local day: the bands need no offset.
         self.params = params = params.with_peak_bands(world.peak, 0)
-        self.d = Dispatcher(params, self._tt, world.nearby_places)
+        self.d = Dispatcher(params, world.duration_s, world.nearby_places)
         self.queue = EventQueue()
         self.vans: dict[str, Van] = {}
         self.rider_of: dict[str, int] = {}
@@ -133,7 +124,6 @@ class Simulation:
             vehicles=scenario.vehicle_count,
             service_start_s=scenario.service_start_s,
             service_end_s=scenario.service_end_s,
-            planning_buffer_share=scenario.operations.planning_buffer_share,
         )
         for r in riders:
             self.result.trips.append(
@@ -213,9 +203,10 @@ class Simulation:
 
     # -- vehicles ------------------------------------------------------------------------------
 
-    def _drive_s(self, a: int, b: int) -> int:
-        """Planned drive between places, with the stop overhead (as the dispatcher plans it)."""
-        return 0 if a == b else int(self._tt[a, b]) + self.params.stop_overhead_s
+    def _drive_s(self, a: int, b: int, due_s: int) -> int:
+        """The drive between places as the dispatcher plans it (stop overhead, planning and
+        peak factors) to arrive at ``due_s``."""
+        return self.d.planned_drive_s(a, b, due_s)
 
     def _actual_drive_s(self, a: int, b: int, now: int) -> int:
         nominal = int(self._real_tt[a, b])
@@ -257,7 +248,9 @@ class Simulation:
         stops = self.d.plan(vid)
         if not stops:
             self._set(van, State.IDLE, now)
-            leave = van.spec.shift_end_s - self._drive_s(van.place, van.spec.depot)
+            leave = van.spec.shift_end_s - self._drive_s(
+                van.place, van.spec.depot, van.spec.shift_end_s
+            )
             self._push(max(now, leave), Kind.HOME, van)
             return
         first = stops[0]
@@ -267,7 +260,7 @@ class Simulation:
             self._push(max(now, planned), Kind.SERVE, van)
         else:
             self._set(van, State.IDLE, now)
-            drive = self._drive_s(van.place, first.place)
+            drive = self._drive_s(van.place, first.place, planned)
             early = int(
                 self.scenario.operations.depart_early_share * self._real_tt[van.place, first.place]
             )
@@ -294,7 +287,7 @@ class Simulation:
         risks = self.d.update_vehicle(van.spec.id, target, arrive, now, locked=True)
         self.result.legs.append(
             Leg(
-                van.spec.id, van.place, target, now, arrive, self._drive_s(van.place, target),
+                van.spec.id, van.place, target, now, arrive, self._drive_s(van.place, target, now),
                 int(self.world.distance_m[van.place, target]), van.onboard,
             )
         )  # fmt: skip

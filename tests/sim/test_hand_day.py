@@ -106,11 +106,12 @@ def test_cancellations_and_no_shows_are_counted_apart(params: ServiceParams) -> 
     assert k["passengers_served"] == 3
 
 
-def test_a_planning_buffer_lengthens_the_promises(params: ServiceParams) -> None:
-    """With a 50 % buffer the dispatcher plans 0->2 as 1800 s; the van, driving 1200 s, waits."""
+def test_a_planning_factor_lengthens_the_promises(params: ServiceParams) -> None:
+    """Planning drives at 150 % the dispatcher plans 0->2 as 1800 s; the van, driving 1200 s,
+    waits."""
     sc = small_scenario()
-    buffered = replace(sc, operations=replace(sc.operations, planning_buffer_share=0.5))
-    day = simulate(buffered, line_world(), params, seed=1, riders=riders()[:1])
+    slow = replace(params, plan_travel_pct=150)
+    day = simulate(sc, line_world(), slow, seed=1, riders=riders()[:1])
     (a,) = day.trips
     assert a.promise is not None
     assert a.promise.dropoff_planned_s == NINE + 30 + 1800 + 30

@@ -124,14 +124,14 @@ def test_demand_does_not_depend_on_the_fleet(kurate: Kurate) -> None:
     assert len(served(three)) >= len(served(one))
 
 
-def test_a_planning_buffer_keeps_more_promises_under_noise(kurate: Kurate) -> None:
-    base = shipped("kurate-2028")
-    noisy = OperationsSpec(0.1, 120, 0.25)
+def test_a_planning_factor_keeps_more_promises_under_noise(kurate: Kurate) -> None:
+    """``plan_travel_pct`` (a service parameter, so the live service can use it too)."""
+    sc = replace(shipped("kurate-2028"), operations=OperationsSpec(0.1, 120, 0.25))
     dwell = kurate.params.dwell_board_s
     broken = []
-    params = replace(kurate.params, promise_slack_s=0)  # the buffer alone
-    for buffer in (0.0, 0.2):
-        sc = replace(base, operations=replace(noisy, planning_buffer_share=buffer))
+    for pct in (100, 120):  # the factor alone: no slack, no peak hours
+        params = replace(kurate.params, promise_slack_s=0, plan_peak_traffic=False,
+                         plan_travel_pct=pct)  # fmt: skip
         day = simulate(sc, kurate.world, params, seed=4)
         broken.append(compute_kpis(day, dwell)["promises_broken"])
     assert broken[1] < broken[0]

@@ -13,12 +13,13 @@ from tests.sim.conftest import shipped
 def test_a_variant_sets_service_parameters_and_operations() -> None:
     sc = shipped("kurate-today")
     vsc, params = apply_variant(
-        "asap_wait_stages_s=300,600; promise_slack_s=240;planning_buffer_share=0.1",
+        "asap_wait_stages_s=300,600; promise_slack_s=240;plan_travel_pct=110;peak_traffic=false",
         sc, ServiceParams(),
     )  # fmt: skip
     assert params.asap_wait_stages_s == (300, 600)
     assert params.promise_slack_s == 240
-    assert vsc.operations.planning_buffer_share == 0.1
+    assert params.plan_travel_pct == 110
+    assert vsc.operations.peak_traffic is False
     assert vsc.operations.travel_noise_sigma == sc.operations.travel_noise_sigma
     assert apply_variant("", sc, ServiceParams()) == (sc, ServiceParams())
 
