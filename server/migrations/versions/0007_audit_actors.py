@@ -27,6 +27,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("actor_kind", sa.String(length=16), nullable=False, server_default="staff")
         )
+    with op.batch_alter_table("audit_log") as batch_op:  # SQLite: index the renamed column
         batch_op.create_index(batch_op.f("ix_audit_log_actor_id"), ["actor_id"], unique=False)
 
 
@@ -37,4 +38,5 @@ def downgrade() -> None:
         batch_op.drop_column("actor_kind")
         batch_op.alter_column("actor_id", new_column_name="staff_id",
                               existing_type=sa.String(length=24), existing_nullable=False)  # fmt: skip
+    with op.batch_alter_table("audit_log") as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_log_staff_id"), ["staff_id"], unique=False)
