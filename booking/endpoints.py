@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from sqlalchemy import select
 
-from common.errors import IdempotencyKeyRequired, InvalidInput
+from common.errors import IdempotencyKeyRequired, InvalidInput, NotFound
 from common.ratelimit import Attempts
 from core import bookings as trips
 from core import schemas as s
@@ -258,4 +259,23 @@ def audit_log(
     ]  # fmt: skip
 
 
-ROUTERS = (auth, residents, bookings, operator)
+# -- the operators' console page (served by the app: no internet needed) ------------------
+
+CONSOLE = Path(__file__).parent / "console"
+console = APIRouter(include_in_schema=False)
+
+
+@console.get("/console/")
+def console_page() -> FileResponse:
+    return FileResponse(CONSOLE / "index.html", media_type="text/html; charset=utf-8")
+
+
+@console.get("/console/{name}")
+def console_asset(name: str) -> FileResponse:
+    path = (CONSOLE / name).resolve()
+    if path.parent != CONSOLE.resolve() or not path.is_file():
+        raise NotFound("ファイルがありません。", "No such file.")
+    return FileResponse(path)
+
+
+ROUTERS = (auth, residents, bookings, operator, console)

@@ -1,0 +1,201 @@
+// The operators' console: phone bookings on the operators' REST API (nothing from the internet).
+"use strict";
+const TZ = "Asia/Tokyo", OFFSET = "+09:00"; // the town's time zone (no daylight saving time)
+const state = { token: sessionStorage.getItem("drt.console.token") || "", caller: null, points: [], trips: [] };
+const $ = (id) => document.getElementById(id);
+
+function say(text, error = false) {
+  const m = $("message");
+  m.textContent = text;
+  m.className = "show" + (error ? " error" : "");
+  clearTimeout(say.timer);
+  say.timer = setTimeout(() => (m.className = ""), 8000);
+}
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k.startsWith("on")) e.addEventListener(k.slice(2), v); else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c);
+  return e;
+}
+
+async function api(method, path, body, headers = {}) {
+  const h = { ...headers };
+  if (state.token) h.Authorization = "Bearer " + state.token;
+  let payload;
+  if (body instanceof URLSearchParams) payload = body;
+  else if (body !== undefined) { h["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
+  const r = await fetch(path, { method, headers: h, body: payload });
+  const data = await r.json().catch(() => null);
+  if (!r.ok) {
+    if (r.status === 401) signOut();
+    const err = (data && data.error) || {};
+    throw new Error(err.message_ja || `エラーが起きました (${r.status})`);
+  }
+  return data;
+}
+
+const fmt = (iso, opts) => new Intl.DateTimeFormat("ja-JP", { timeZone: TZ, ...opts }).format(new Date(iso));
+const hhmm = (iso) => fmt(iso, { hour: "2-digit", minute: "2-digit" });
+const day = (iso) => fmt(iso, { month: "long", day: "numeric", weekday: "short" });
+const STATUS = { confirmed: "予約中", onboard: "乗車中", completed: "乗車済み", cancelled: "取り消し", no_show: "来られず", held: "仮押さえ", expired: "期限切れ" };
+
+function show(which) {
+  $("signin").hidden = which !== "signin";
+  $("desk").hidden = which !== "desk";
+  $("sign-out").hidden = which !== "desk";
+}
+
+function signOut() {
+  state.token = "";
+  sessionStorage.removeItem("drt.console.token");
+  show("signin");
+}
+
+// -- the caller ---------------------------------------------------------------------------
+async function search(ev) {
+  ev.preventDefault();
+  const found = await api("GET", "/v1/operator/residents?q=" + encodeURIComponent($("q").value));
+  const list = $("results");
+  list.replaceChildren(...found.results.map((r) => el("li", {}, el("button", { onclick: guard(() => choose(r)) },
+    `${r.name}(${r.kana})  ☎ ${r.phone}`))));
+  if (!found.results.length) list.append(el("li", {}, "見つかりません。はじめての方は下から登録してください。"));
+}
+
+async function choose(r) {
+  state.caller = r;
+  $("results").replaceChildren();
+  $("caller").hidden = false;
+  $("trip-form").hidden = false;
+  $("offers").hidden = true;
+  $("script").hidden = true;
+  $("c-name").textContent = r.name + " 様";
+  $("c-kana").textContent = r.kana;
+  $("c-phone").textContent = "☎ " + r.phone;
+  const needs = [];
+  if (r.wheelchair) needs.push("車いす(予約に車いすの席を取ります)");
+  if (r.needs_help) needs.push("乗り降りの手助け");
+  if (r.suspended) needs.push("ご自身での予約は停止中");
+  $("c-needs").replaceChildren(...needs.map((n) => el("span", {}, n)));
+  await loadTrips();
+}
+
+async function loadTrips() {
+  const r = state.caller;
+  state.trips = await api("GET", `/v1/operator/residents/${r.id}/bookings`);
+  $("trips").replaceChildren(...state.trips.slice(0, 8).map((b) => {
+    const li = el("li", {}, `${day(b.pickup_from)} ${hhmm(b.pickup_from)} ${b.origin.name} → ${b.destination.name}(${STATUS[b.status] || b.status}・予約番号 ${b.reservation_number})`);
+    if (b.status === "confirmed") li.append(" ", el("button", { class: "small danger", onclick: guard(() => cancel(b)) }, "取り消す"));
+    return li;
+  }));
+  if (!state.trips.length) $("trips").append(el("li", {}, "まだ乗車はありません。"));
+  const last = state.trips[0];
+  const fav = $("favourites");
+  fav.replaceChildren();
+  if (last) {
+    fav.append(el("button", { id: "same-trip", onclick: () => fill(last.origin, last.destination) }, `前回と同じ: ${last.origin.name} → ${last.destination.name}`));
+    fav.append(el("button", { id: "return-trip", onclick: () => fill(last.destination, last.origin) }, `帰り: ${last.destination.name} → ${last.origin.name}`));
+  }
+}
+
+const label = (p) => `${p.name} [${p.id}]`;
+function fill(origin, destination) {
+  $("origin").value = label(origin);
+  $("destination").value = label(destination);
+}
+
+function pointId(text) {
+  const m = /\[([A-Z]+-\d+)\]\s*$/.exec(text);
+  if (m) return m[1];
+  const exact = state.points.find((p) => p.name === text.trim() || p.id === text.trim());
+  if (exact) return exact.id;
+  throw new Error(`乗降ポイント「${text}」が見つかりません。一覧から選んでください。`);
+}
+
+async function cancel(b) {
+  await api("POST", `/v1/operator/bookings/${b.id}/cancel`);
+  say(`予約番号 ${b.reservation_number} を取り消しました。`);
+  await loadTrips();
+}
+
+// -- the trip ------------------------------------------------------------------------------
+async function quote(ev) {
+  ev.preventDefault();
+  const mode = $("mode").value;
+  const body = {
+    origin: pointId($("origin").value), destination: pointId($("destination").value), mode,
+    passengers: { adult: Number($("adult").value || 0), child: Number($("child").value || 0) },
+    resident_id: state.caller.id,
+  };
+  if (mode !== "asap") {
+    if (!$("time").value) throw new Error("時刻を入れてください。");
+    body.time = $("time").value + ":00" + OFFSET;
+  }
+  const result = await api("POST", "/v1/operator/quotes", body);
+  const box = $("offers");
+  box.hidden = false;
+  $("script").hidden = true;
+  box.replaceChildren();
+  const offers = result.offer ? [result.offer] : result.alternatives;
+  if (!result.offer) box.append(el("p", {}, `ご希望どおりには取れません: ${result.reason_ja}` + (offers.length ? " 次の案をお伝えください。" : " 別の時刻か場所をおたずねください。")));
+  for (const o of offers) {
+    box.append(el("div", { class: "offer" },
+      el("div", { class: "when" }, `${day(o.pickup_from)} ${hhmm(o.pickup_from)}〜${hhmm(o.pickup_to)} のお迎え`),
+      el("div", {}, `${o.origin.name} → ${o.destination.name}、着くのは ${hhmm(o.dropoff_estimate)} ごろ、料金 ${o.fare_yen}円` + (o.wheelchairs ? `、車いす ${o.wheelchairs}` : "")),
+      el("button", { class: "big primary confirm", onclick: guard(() => confirm(o)) }, "この内容で予約する")));
+  }
+}
+
+async function confirm(o) {
+  const b = await api("POST", "/v1/operator/bookings", { quote_id: o.quote_id }, { "Idempotency-Key": o.quote_id });
+  $("offers").hidden = true;
+  const script = $("script");
+  script.hidden = false;
+  script.replaceChildren(
+    el("h3", {}, "お客様に読み上げてください"),
+    el("p", { id: "read-back" }, `ご予約を承りました。予約番号は ${b.reservation_number} です。${day(b.pickup_from)}、${hhmm(b.pickup_from)}から${hhmm(b.pickup_to)}の間に「${b.origin.name}」でお待ちください。「${b.destination.name}」には${hhmm(b.eta_dropoff || b.dropoff_by)}ごろ着く予定です。料金は${b.fare_yen}円です。`));
+  await loadTrips();
+}
+
+// -- a new caller ------------------------------------------------------------------------------
+async function register(ev) {
+  ev.preventDefault();
+  const body = {
+    name: $("r-name").value, kana: $("r-kana").value, phone: $("r-phone").value, address: $("r-address").value,
+    birth_year: Number($("r-birth").value), wheelchair: $("r-wheelchair").checked, needs_help: $("r-help").checked,
+    consent: $("r-consent").checked,
+  };
+  const made = await api("POST", "/v1/operator/residents", body);
+  $("register-form").hidden = true;
+  say(`${made.resident.name} 様を登録しました。`);
+  await choose(made.resident);
+}
+
+async function signIn(ev) {
+  ev.preventDefault();
+  const form = new URLSearchParams({ username: $("username").value, password: $("password").value });
+  const t = await api("POST", "/v1/auth/token", form);
+  state.token = t.access_token;
+  sessionStorage.setItem("drt.console.token", state.token);
+  await enter();
+}
+
+async function enter() {
+  state.points = await api("GET", "/v1/meeting-points");
+  $("points").replaceChildren(...state.points.map((p) => el("option", { value: label(p) })));
+  $("who").textContent = "受付中";
+  show("desk");
+  $("q").focus();
+}
+
+// Every handler reports its error on screen (in Japanese), never silently.
+const guard = (fn) => async (ev) => { try { await fn(ev); } catch (e) { if (ev && ev.preventDefault) ev.preventDefault(); say(e.message, true); } };
+$("signin-form").addEventListener("submit", guard(signIn));
+$("search-form").addEventListener("submit", guard(search));
+$("trip-form").addEventListener("submit", guard(quote));
+$("register-form").addEventListener("submit", guard(register));
+$("new-caller").addEventListener("click", () => { $("register-form").hidden = false; $("r-name").focus(); });
+$("sign-out").addEventListener("click", signOut);
+(async () => { if (state.token) { try { await enter(); return; } catch (e) { /* the token expired */ } } show("signin"); })();

@@ -1,0 +1,133 @@
+"""The operators' console in a real browser (Debian's Chromium via Playwright): a phone
+booking for a known caller in at most five operator actions, and one for a new caller
+registered during the call. The screen is an operator's 1366×768."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from server.seed import DEMO_OPERATOR
+from tests.booking.conftest import START
+from tests.server.test_pages_csp import CHROMIUM, FLAGS, WATCH
+from tests.server.test_pages_csp import demo as demo
+
+pytestmark = pytest.mark.services
+
+
+@pytest.fixture
+def page(demo: str) -> Iterator[object]:
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("CI needs Debian's chromium package (.ci/run installs it)")
+        pytest.skip("install Debian's chromium package to run the browser test")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        context = browser.new_context(locale="ja-JP", viewport={"width": 1366, "height": 768})
+        tab = context.new_page()
+        tab.add_init_script(WATCH)
+        errors: list[str] = []
+        tab.on("pageerror", lambda e: errors.append(str(e)))
+        tab.goto(demo + "/console/")
+        tab.get_by_label("ユーザー名").fill(DEMO_OPERATOR[0])
+        tab.get_by_label("パスワード").fill(DEMO_OPERATOR[1])
+        tab.get_by_role("button", name="ログイン").click()
+        try:
+            tab.locator("#desk").wait_for(state="visible", timeout=20_000)
+        except Exception as exc:  # say what the page said
+            message = tab.locator("#message").text_content()
+            raise AssertionError(f"the console did not open after login: {message!r}") from exc
+        yield tab
+        assert tab.evaluate("window.__csp") == []  # every asset from the app, none refused
+        assert errors == []
+        browser.close()
+
+
+def earlier_trip(base: str) -> None:
+    """古門 幸子 (a demo resident) rode from the town hall to the hospital before."""
+    token = httpx.post(f"{base}/v1/auth/token", data=dict(zip(("username", "password"),
+                       DEMO_OPERATOR, strict=True))).json()["access_token"]  # fmt: skip
+    auth = {"Authorization": f"Bearer {token}"}
+    rid = httpx.get(f"{base}/v1/operator/residents", params={"q": "5555"}, headers=auth).json()[
+        "results"
+    ][0]["id"]
+    body = {"origin": "KUR-001", "destination": "KUR-010", "mode": "depart_at",
+            "time": (START + timedelta(hours=2)).isoformat(), "passengers": {"adult": 1},
+            "resident_id": rid}  # fmt: skip
+    q = httpx.post(f"{base}/v1/operator/quotes", json=body, headers=auth).json()
+    qid = (q["offer"] or q["alternatives"][0])["quote_id"]
+    r = httpx.post(f"{base}/v1/operator/bookings", json={"quote_id": qid},
+                   headers={**auth, "Idempotency-Key": qid})  # fmt: skip
+    assert r.status_code == 201, r.text
+
+
+def test_a_known_caller_is_booked_in_five_actions(page: object, demo: str) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    earlier_trip(demo)
+    actions = 0
+
+    def act(step: object) -> None:
+        nonlocal actions
+        actions += 1
+
+    page.get_by_label("お客様をさがす").fill("ふるかど")  # typed as said on the phone
+    page.get_by_label("お客様をさがす").press("Enter")
+    act("search")
+    page.get_by_role("button", name="古門 幸子", exact=False).click()
+    act("choose the caller")
+    expect(page.locator("#c-name")).to_have_text("古門 幸子 様")
+    expect(page.locator("#trips")).to_contain_text("予約中")  # the earlier trip, cancellable
+    page.locator("#return-trip").click()  # home again: the earlier trip the other way
+    act("the trip")
+    page.get_by_role("button", name="空きを調べる").click()  # as soon as possible
+    act("quote")
+    expect(page.locator("#offers .offer").first).to_contain_text("お迎え")
+    page.locator("#offers .confirm").first.click()
+    act("confirm")
+    script = page.locator("#read-back")
+    expect(script).to_contain_text("予約番号")
+    expect(script).to_contain_text("5555")  # the reservation number ends in the phone's digits
+    expect(script).to_contain_text("でお待ちください")
+    assert actions <= 5
+
+
+def test_a_new_caller_is_registered_and_booked_during_the_call(page: object) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    page.get_by_label("お客様をさがす").fill("0949-77-1234")
+    page.get_by_label("お客様をさがす").press("Enter")
+    expect(page.locator("#results")).to_contain_text("見つかりません")
+    page.get_by_role("button", name="はじめてのお客様を登録する").click()
+    page.get_by_label("お名前").fill("新延 とし子")
+    page.get_by_label("よみ(ひらがな・カタカナ)").fill("しのぶ としこ")
+    page.get_by_label("電話番号").fill("0949-77-1234")
+    page.get_by_label("住所").fill("鞍手町大字新延 3")
+    page.get_by_label("生まれた年").fill("1938")
+    page.get_by_label("車いすを使う").check()
+    page.get_by_label("個人情報の利用に同意をいただいた").check()
+    page.get_by_role("button", name="登録する", exact=True).click()
+    expect(page.locator("#c-name")).to_have_text("新延 とし子 様")
+    expect(page.locator("#c-kana")).to_have_text("シノブ トシコ")
+    expect(page.locator("#c-needs")).to_contain_text("車いす")
+    page.get_by_label("乗る場所").fill("KUR-001")
+    page.get_by_label("降りる場所").fill("KUR-010")
+    page.get_by_label("いつ").select_option("depart_at")
+    when = (START + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
+    page.get_by_label("時刻", exact=True).fill(when)
+    page.get_by_role("button", name="空きを調べる").click()
+    offer = page.locator("#offers .offer").first
+    expect(offer).to_contain_text("車いす 1")  # from the record just made
+    page.locator("#offers .confirm").first.click()
+    expect(page.locator("#read-back")).to_contain_text("1234")
+    page.get_by_label("乗る場所").fill("どこにもない停留所")
+    page.get_by_role("button", name="空きを調べる").click()
+    expect(page.locator("#message")).to_contain_text("見つかりません")  # said, not a dead end
