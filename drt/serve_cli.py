@@ -161,7 +161,7 @@ def demo(
     console.print(f"API docs (OpenAPI):       {base}/docs")
     console.print(f"OpenAPI JSON:             {base}/openapi.json")
     console.print(
-        f"operator login:           POST {base}/v1/auth/token  "
+        f"operator console:         {base}/console/  "
         f"username={seed.DEMO_OPERATOR[0]} password={seed.DEMO_OPERATOR[1]}"
     )
     console.print(
