@@ -204,7 +204,10 @@ def operator_day(
     session: SessionDep,
     host: HostDep,
     actor: ActorDep,
-    day: Annotated[date, Query(alias="date", description="the service day (local), YYYY-MM-DD")],
+    day: Annotated[
+        date | None,
+        Query(alias="date", description="the service day (local), YYYY-MM-DD; left out: today's"),
+    ] = None,
     vehicle: Annotated[
         str | None, Query(max_length=24, description="only this vehicle (van-1)")
     ] = None,
@@ -213,7 +216,8 @@ def operator_day(
     ] = None,
 ) -> s.DayBookings:
     """A day's bookings with their riders, vehicles and planned times from the live plan."""
-    return trips.day_bookings(host, session, actor, day, vehicle, status or ())
+    when = day or trips.service_day(host.world, host.clock())
+    return trips.day_bookings(host, session, actor, when, vehicle, status or ())
 
 
 @operator.post("/bookings", status_code=201, response_model=s.Booking)

@@ -45,7 +45,11 @@ const STATUS = { confirmed: "予約中", onboard: "乗車中", completed: "乗�
 function show(which) {
   $("signin").hidden = which !== "signin";
   $("desk").hidden = which !== "desk";
-  $("sign-out").hidden = which !== "desk";
+  $("board").hidden = which !== "board";
+  $("sign-out").hidden = which === "signin";
+  $("nav").hidden = which === "signin";
+  $("to-desk").classList.toggle("on", which === "desk");
+  $("to-board").classList.toggle("on", which === "board");
 }
 
 function signOut() {
@@ -159,6 +163,42 @@ async function confirm(o) {
   await loadTrips();
 }
 
+// -- the day's board ---------------------------------------------------------------------------
+
+async function board(ev) {
+  if (ev && ev.preventDefault) ev.preventDefault();
+  const params = new URLSearchParams(); // no date: the service's today (its clock, not this PC's)
+  if ($("b-date").value) params.set("date", $("b-date").value);
+  if ($("b-vehicle").value) params.set("vehicle", $("b-vehicle").value);
+  if ($("b-status").value) params.append("status", $("b-status").value);
+  const d = await api("GET", "/v1/operator/bookings?" + params);
+  $("b-date").value = d.date;
+  const vehicles = new Set([...$("b-vehicle").options].map((o) => o.value));
+  for (const b of d.bookings) if (b.vehicle_id && !vehicles.has(b.vehicle_id)) { $("b-vehicle").append(el("option", { value: b.vehicle_id }, b.vehicle_id)); vehicles.add(b.vehicle_id); }
+  const counts = Object.entries(d.counts).map(([k, v]) => `${STATUS[k] || k} ${v}件`).join("・");
+  $("b-summary").textContent = `${d.date}: ${counts || "予約はありません"}(表示 ${d.bookings.length}件)`;
+  $("b-title").textContent = `運行表 ${d.date}` + ($("b-vehicle").value ? ` ${$("b-vehicle").value}` : "");
+  const rows = d.bookings.map((b) => {
+    const late = b.late_by_min ? el("span", { class: "late-badge" }, `約${b.late_by_min}分遅れ`) : "";
+    const eta = b.eta_pickup ? `${hhmm(b.eta_pickup)} 着予定` : "";
+    return el("tr", { class: b.late_by_min ? "late" : "" },
+      el("td", {}, `${hhmm(b.pickup_from)}〜${hhmm(b.pickup_to)}`),
+      el("td", {}, b.rider_name + (b.wheelchairs ? "(車いす)" : "")),
+      el("td", {}, b.rider_phone),
+      el("td", {}, `${b.origin.name} → ${b.destination.name}`),
+      el("td", {}, b.vehicle_id || "—"),
+      el("td", {}, eta, " ", late),
+      el("td", {}, STATUS[b.status] || b.status),
+      el("td", {}, b.reservation_number));
+  });
+  $("b-table").tBodies[0].replaceChildren(...rows);
+  const needs = d.bookings.filter((b) => b.late_by_min > 0 || (b.status === "confirmed" && !b.vehicle_id));
+  $("attention").hidden = !needs.length;
+  $("attention-list").replaceChildren(...needs.map((b) => el("li", {},
+    `${b.rider_name}(☎ ${b.rider_phone}): ${hhmm(b.pickup_from)} ${b.origin.name} → ${b.destination.name} — ` +
+    (b.vehicle_id ? `約${b.late_by_min}分遅れの見込み。お電話でお知らせください。` : "車両が決まっていません。"))));
+}
+
 // -- a new caller ------------------------------------------------------------------------------
 async function register(ev) {
   ev.preventDefault();
@@ -198,4 +238,8 @@ $("trip-form").addEventListener("submit", guard(quote));
 $("register-form").addEventListener("submit", guard(register));
 $("new-caller").addEventListener("click", () => { $("register-form").hidden = false; $("r-name").focus(); });
 $("sign-out").addEventListener("click", signOut);
+$("board-form").addEventListener("submit", guard(board));
+$("to-desk").addEventListener("click", () => show("desk"));
+$("to-board").addEventListener("click", guard(async () => { show("board"); await board(); }));
+$("print").addEventListener("click", () => window.print());
 (async () => { if (state.token) { try { await enter(); return; } catch (e) { /* the token expired */ } } show("signin"); })();

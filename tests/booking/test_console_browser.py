@@ -131,3 +131,21 @@ def test_a_new_caller_is_registered_and_booked_during_the_call(page: object) -> 
     page.get_by_label("乗る場所").fill("どこにもない停留所")
     page.get_by_role("button", name="空きを調べる").click()
     expect(page.locator("#message")).to_contain_text("見つかりません")  # said, not a dead end
+
+
+def test_the_day_board_lists_the_day_s_bookings_by_vehicle(page: object, demo: str) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    earlier_trip(demo)
+    page.get_by_role("button", name="一日の予約").click()
+    table = page.locator("#b-table tbody")
+    expect(table.locator("tr")).to_have_count(1)
+    expect(table).to_contain_text("古門 幸子")
+    expect(table).to_contain_text("van-1")  # the vehicle of the live plan
+    expect(page.locator("#b-date")).to_have_value(START.date().isoformat())  # the service's today
+    expect(page.locator("#b-summary")).to_contain_text("予約中 1件")
+    assert page.locator("#attention").is_hidden()  # nobody late, nobody unplaced
+    page.get_by_label("状態").select_option("cancelled")
+    page.get_by_role("button", name="表示する").click()
+    expect(table.locator("tr")).to_have_count(0)

@@ -113,7 +113,7 @@ def test_a_day_s_bookings_with_riders_vehicles_and_live_times(svc: Svc) -> None:
 
 @pytest.mark.parametrize(
     ("params", "code"),
-    [({"date": "2026-13-01"}, "invalid_input"), ({}, "invalid_input"),
+    [({"date": "2026-13-01"}, "invalid_input"), ({"date": ""}, "invalid_input"),
      ({"date": "2026-12-04", "status": "lost"}, "invalid_input")],
 )  # fmt: skip
 def test_a_bad_day_board_request_says_what_is_wrong(svc: Svc, params: dict, code: str) -> None:
@@ -165,3 +165,7 @@ def test_the_audit_log_has_residents_own_actions_with_names_and_meeting_points(s
     quote = next(e for e in log if e["action"] == "quote")
     assert quote["details"]["request"]["origin"] == "KUR-010"  # not a place number
     assert quote["details"]["request"]["destination"] == "KUR-001"
+
+
+def test_the_day_board_defaults_to_the_service_s_today(svc: Svc) -> None:
+    assert day_board(svc)["date"] == START.date().isoformat()  # the service clock's day
