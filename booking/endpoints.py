@@ -232,6 +232,15 @@ def operator_book(
     return JSONResponse(answer, status_code=status)
 
 
+@operator.post("/bookings/{booking_id}/move", response_model=s.MoveResult)
+def operator_move(
+    host: HostDep, actor: ActorDep, booking_id: str, body: s.MoveRequest
+) -> s.MoveResult:
+    """Move a confirmed booking to another vehicle of its day if its promise holds there
+    (``dry_run``: only whether it fits and when). 409 ``move_not_possible`` says why not."""
+    return trips.move_booking(host, actor, booking_id, body)
+
+
 @operator.post("/bookings/{booking_id}/cancel", response_model=s.Booking)
 def operator_cancel(host: HostDep, actor: ActorDep, booking_id: str) -> s.Booking:
     people.require_staff(actor)

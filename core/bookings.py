@@ -25,10 +25,11 @@ from common.errors import Forbidden, IdempotencyKeyReused, InvalidInput, NotFoun
 from common.ids import body_hash, new_id
 from core import models as m
 from core import schemas as s
-from core.commands import Alight, Board, Cancel, Confirm, NoShow, Quote, request_payload
+from core.commands import Alight, Board, Cancel, Confirm, Move, NoShow, Quote, request_payload
 from core.errors import (
     BookingSuspended,
     CancelTooLate,
+    MoveNotPossible,
     NoMeetingPointNear,
     NoServiceThatDay,
     QuoteUsed,
@@ -506,6 +507,51 @@ def day_bookings(
         out.append(s.DayBooking(**v.model_dump(), vehicle_id=base, rider_name=r.name if r else "",
                                 rider_phone=r.phone if r else "", late_by_min=-(-late // 60)))  # fmt: skip
     return s.DayBookings(date=day, bookings=out, counts=counts)
+
+
+def move_booking(
+    host: DispatchHost, actor: Actor, booking_id: str, body: s.MoveRequest
+) -> s.MoveResult:
+    """An operator moves a confirmed booking to another vehicle of its day, if it fits there
+    within its promise; ``dry_run`` says whether and when, changing nothing."""
+    require_staff(actor, "operator", "admin")
+    world = host.world
+    tz = world.config.calendar.time_zone
+    with host.write() as step:
+        b = _own_booking(step.session, actor, booking_id)
+        live = step.view.booking(b.dispatch_id)
+        if b.status != "confirmed" or live is None:
+            raise MoveNotPossible(
+                "乗車中・終わった・取り消した予約は別の車に移せません。",
+                f"Only a confirmed booking can move to another vehicle (this one is {b.status}).",
+                status=b.status,
+            )
+        _, at_sign, day_part = live.vehicle_id.partition("@")
+        target = f"{body.vehicle_id}{at_sign}{day_part}"  # the same service day's vehicle
+        if step.view.vehicle(target) is None:
+            raise MoveNotPossible(f"その日の車両「{body.vehicle_id}」はありません。",
+                                  f"No vehicle {body.vehicle_id!r} runs that day.",
+                                  vehicle=body.vehicle_id)  # fmt: skip
+        check = step.view.move_check(b.dispatch_id, target, step.now_s)
+        if check.fits and not body.dry_run:
+            step.do(Move(b.dispatch_id, target))
+            audit(step.session, actor, "booking.move", resident_id=b.resident_id,
+                  booking_id=b.id, from_vehicle=live.vehicle_id.partition("@")[0],
+                  to_vehicle=body.vehicle_id)  # fmt: skip
+        elif not check.fits and not body.dry_run:
+            ja, en = REASONS[check.reason or Reason.TIME_WINDOW]
+            raise MoveNotPossible(f"{body.vehicle_id} には移せません: {ja}",
+                                  f"Cannot move it to {body.vehicle_id}: {en}",
+                                  reason=str(check.reason))  # fmt: skip
+    reason = REASONS[check.reason] if check.reason else None
+    return s.MoveResult(
+        booking_id=b.id, vehicle_id=body.vehicle_id, fits=check.fits,
+        moved=check.fits and not body.dry_run,
+        reason=str(check.reason) if check.reason else None,
+        reason_ja=reason[0] if reason else None, reason_en=reason[1] if reason else None,
+        pickup_estimate=at(check.pickup_planned_s).astimezone(tz) if check.pickup_planned_s else None,
+        dropoff_estimate=at(check.dropoff_planned_s).astimezone(tz) if check.dropoff_planned_s else None,
+    )  # fmt: skip
 
 
 # -- what happens on the road (driver tablets and the demo's simulated vans) --------------

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Protocol, TypeVar, cast
 
 from dispatch.engine import Booking, Dispatcher
-from dispatch.model import AtRisk, Mode, Offer, Rejection, TripRequest, VehicleSpec
+from dispatch.model import AtRisk, Mode, MoveCheck, Offer, Rejection, TripRequest, VehicleSpec
 from dispatch.params import ServiceParams
 
 R_co = TypeVar("R_co", covariant=True)
@@ -151,6 +151,18 @@ class Cancel:
 
 
 @dataclass(frozen=True, slots=True)
+class Move:
+    """An operator moves a confirmed booking to another vehicle (checked first)."""
+
+    op: ClassVar[str] = "move"
+    booking: str
+    vehicle: str
+
+    def run(self, d: Dispatcher, places: Places, now_s: int) -> MoveCheck:
+        return d.move_to(self.booking, self.vehicle, now_s, apply=True)
+
+
+@dataclass(frozen=True, slots=True)
 class Board:
     op: ClassVar[str] = "board"
     booking: str
@@ -179,13 +191,13 @@ class NoShow:
 
 AnyCommand = (
     VehicleDay | StartShift | VehicleAt | EndShift | Expire | SetParams | Retime | Quote
-    | Confirm | Cancel | Board | Alight | NoShow
+    | Confirm | Cancel | Move | Board | Alight | NoShow
 )  # fmt: skip
 COMMANDS: dict[str, type[AnyCommand]] = {
     c.op: c
     for c in (
         VehicleDay, StartShift, VehicleAt, EndShift, Expire, SetParams, Retime, Quote,
-        Confirm, Cancel, Board, Alight, NoShow,
+        Confirm, Cancel, Move, Board, Alight, NoShow,
     )
 }  # fmt: skip
 

@@ -48,3 +48,8 @@ class ResidentNotRegistered(DrtError):
 class NoMeetingPointNear(DrtError):
     code = "no_meeting_point_near"
     http_status = 422
+
+
+class MoveNotPossible(DrtError):
+    code = "move_not_possible"
+    http_status = 409

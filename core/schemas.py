@@ -129,6 +129,25 @@ class DayBooking(Booking):
     )
 
 
+class MoveRequest(Strict):
+    vehicle_id: str = Field(
+        min_length=1, max_length=24, description="the vehicle to move it to (van-2)"
+    )
+    dry_run: bool = Field(False, description="only say whether it fits and when; change nothing")
+
+
+class MoveResult(BaseModel):
+    booking_id: str
+    vehicle_id: str
+    fits: bool = Field(description="whether the booking fits that vehicle within its promise")
+    moved: bool
+    reason: str | None = None
+    reason_ja: str | None = None
+    reason_en: str | None = None
+    pickup_estimate: datetime | None = None
+    dropoff_estimate: datetime | None = None
+
+
 class DayBookings(BaseModel):
     date: date
     bookings: list[DayBooking]

@@ -133,6 +133,19 @@ class AtRisk:
 
 
 @dataclass(frozen=True, slots=True)
+class MoveCheck:
+    """Whether a confirmed booking fits another vehicle within its planned windows, and when
+    that vehicle would pick it up and drop it off (``reason`` says what it would break)."""
+
+    booking_id: str
+    vehicle_id: str
+    fits: bool
+    reason: Reason | None = None
+    pickup_planned_s: int | None = None
+    dropoff_planned_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Rejection:
     request: TripRequest
     reason: Reason

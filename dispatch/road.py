@@ -12,8 +12,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from dispatch.kernels import DROPOFF, INF, OK, PICKUP
-from dispatch.model import AtRisk, BookingStatus, StopKind
+from dispatch.kernels import CAPACITY, DROPOFF, INF, OK, PICKUP, RIDE_TIME
+from dispatch.model import AtRisk, BookingStatus, InvalidTransition, MoveCheck, Reason, StopKind
 from dispatch.state import LIVE, Booking, Entry, FleetState
 
 
@@ -126,13 +126,45 @@ class Road(FleetState):
                 at_risk.append(AtRisk(ident, kind, over))
         return at_risk
 
+    def move_to(self, booking_id: str, vehicle_id: str, now_s: int, *, apply: bool) -> MoveCheck:
+        """An operator's override: serve a confirmed booking on this vehicle, within the
+        windows it is planned in (its promise kept). ``apply=False`` only checks and changes
+        nothing; ``apply=True`` moves it when it fits."""
+        b = self._booking(booking_id)
+        target = self._vehicle(vehicle_id)
+        if b.status != BookingStatus.CONFIRMED:
+            raise InvalidTransition(
+                "乗車中・終わった・取り消した予約は別の車に移せません。",
+                f"Only a confirmed booking can move to another vehicle (this one is {b.status}).",
+                booking_id=booking_id, status=str(b.status),
+            )  # fmt: skip
+        if vehicle_id == b.vehicle_id or not target.in_service:
+            raise InvalidTransition(
+                "移す先は、今と別の、運行中の車を選んでください。",
+                "Choose another vehicle that is in service.",
+                vehicle=vehicle_id,
+            )
+        placed, code = self._fit(b, [vehicle_id], now_s, apply=apply)
+        if placed is None:
+            reason = {CAPACITY: Reason.FULL, RIDE_TIME: Reason.RIDE_TIME}.get(
+                code, Reason.TIME_WINDOW
+            )
+            return MoveCheck(booking_id, vehicle_id, False, reason)
+        return MoveCheck(booking_id, vehicle_id, True, None, *placed[1:])
+
     def _move(self, b: Booking, now_s: int) -> bool:
         """Try to serve a confirmed booking on another vehicle within its own promise."""
         others = sorted(
             vid for vid, v in self.vehicles.items() if v.in_service and vid != b.vehicle_id
         )
-        if not others:
-            return False
+        return bool(others) and self._fit(b, others, now_s, apply=True)[0] is not None
+
+    def _fit(
+        self, b: Booking, others: list[str], now_s: int, *, apply: bool
+    ) -> tuple[tuple[str, int, int] | None, int]:
+        """The cheapest of these vehicles the booking fits within its planned windows:
+        ((vehicle, planned pickup, planned drop-off), OK), moved there when ``apply``; or
+        (None, the reason code of the last vehicle tried)."""
         r = b.request
         window = (
             b.pickup_earliest_s,
@@ -141,21 +173,27 @@ class Road(FleetState):
             b.ride_limit_s,
         )
         problem, stop_of, (p, d) = self.build_problem(others, (r, window), now_s)
-        best, best_k = None, -1
+        best, best_k, code = None, -1, OK
         for k, vid in enumerate(others):
             route = [stop_of[e] for e in self.plans[vid]]
             first = 1 if self.vehicles[vid].locked and route else 0
-            ins, _ = problem.insertion(k, route, p, d, best.extra_cost if best else INF, first)
+            ins, why = problem.insertion(k, route, p, d, best.extra_cost if best else INF, first)
             if ins is not None:
                 best, best_k = ins, k
+            elif best is None:
+                code = why
         if best is None:
-            return False
-        old = b.vehicle_id
-        self.plans[old] = [e for e in self.plans[old] if e[0] != b.id]
+            return None, code
         vid = others[best_k]
         route = best.apply([stop_of[e] for e in self.plans[vid]], p, d)
-        inverse = {s: e for e, s in stop_of.items()}
-        inverse[p], inverse[d] = (b.id, StopKind.PICKUP), (b.id, StopKind.DROPOFF)
-        self.plans[vid] = [inverse[s] for s in route]
-        b.vehicle_id = vid
-        return True
+        times = problem.times(best_k, route)
+        assert times is not None
+        placed = (vid, int(times[route.index(p) + 1]), int(times[route.index(d) + 1]))
+        if apply:
+            old = b.vehicle_id
+            self.plans[old] = [e for e in self.plans[old] if e[0] != b.id]
+            inverse = {s: e for e, s in stop_of.items()}
+            inverse[p], inverse[d] = (b.id, StopKind.PICKUP), (b.id, StopKind.DROPOFF)
+            self.plans[vid] = [inverse[s] for s in route]
+            b.vehicle_id = vid
+        return placed, OK

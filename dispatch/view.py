@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dispatch.engine import LIVE, Dispatcher
-from dispatch.model import BookingStatus, PlannedStop, Promise, StopKind, TripRequest, VehicleSpec
+from dispatch.model import (
+    BookingStatus,
+    MoveCheck,
+    PlannedStop,
+    Promise,
+    StopKind,
+    TripRequest,
+    VehicleSpec,
+)
 from dispatch.params import ServiceParams
 
 
@@ -129,6 +137,10 @@ class DispatchView:
                 if b.status in (BookingStatus.CONFIRMED, BookingStatus.ONBOARD):
                     out[bid] = (vid, pick, drop)
         return out
+
+    def move_check(self, booking_id: str, vehicle_id: str, now_s: int) -> MoveCheck:
+        """Whether the booking would fit that vehicle, and when (nothing is changed)."""
+        return self._d.move_to(booking_id, vehicle_id, now_s, apply=False)
 
     def assignments(self) -> dict[str, str]:
         """The vehicle of every live (held, confirmed, on-board) booking."""

@@ -192,6 +192,13 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
         lambda w, _c: (f"/v1/operator/bookings/{w.booking_of_a()}/cancel", {}),
         OK_STAFF,
     ),
+    ("post", "/v1/operator/bookings/{booking_id}/move"): (  # one van here: nowhere to move to
+        lambda w, _c: (
+            f"/v1/operator/bookings/{w.booking_of_a()}/move",
+            {"json": {"vehicle_id": "van-2", "dry_run": True}},
+        ),
+        (401, 403, 403, 409, 409, 403, 401),
+    ),
     ("get", "/v1/operator/audit"): (
         fixed("/v1/operator/audit"),
         (401, 403, 403, 403, 200, 403, 401),

@@ -3,11 +3,16 @@ caller's own needs taken from their record (issue 16's findings)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.booking.conftest import START, Svc
+from core.world import World
+from tests.booking.conftest import START, Clock, Svc, service_app, signed_in
+from tests.harness import Backends, IsolatedDatabase
 
 pytestmark = pytest.mark.services
 
@@ -169,3 +174,94 @@ def test_the_audit_log_has_residents_own_actions_with_names_and_meeting_points(s
 
 def test_the_day_board_defaults_to_the_service_s_today(svc: Svc) -> None:
     assert day_board(svc)["date"] == START.date().isoformat()  # the service clock's day
+
+
+@pytest.fixture
+def two_vans(
+    db_schema: IsolatedDatabase, redis_prefix: str, service_backends: Backends, world: World
+) -> Iterator[Svc]:
+    """The service with a second van (van-2, same depot) beside van-1."""
+    first = world.config.vehicles[0]
+    config = replace(world.config, vehicles=(first, replace(first, id="van-2", name="2号")))
+    both = replace(world, config=config)
+    clock = Clock(START)
+    app = service_app(db_schema, redis_prefix, service_backends, both, clock)
+    with TestClient(app) as client:
+        yield signed_in(client, clock, db_schema, both)
+
+
+def book_for(svc: Svc, rid: str, hours: float) -> dict:
+    op = svc.auth(svc.operator_token)
+    when = (START + timedelta(hours=hours)).isoformat()
+    body = {**TRIP, "mode": "depart_at", "time": when, "resident_id": rid, "wheelchairs": 0}
+    q = svc.client.post("/v1/operator/quotes", json=body, headers=op).json()
+    qid = q["offer"]["quote_id"]
+    b = svc.client.post("/v1/operator/bookings", json={"quote_id": qid},
+                        headers=svc.auth(svc.operator_token, **{"Idempotency-Key": qid}))  # fmt: skip
+    assert b.status_code == 201, b.text
+    return dict(b.json())
+
+
+def move(svc: Svc, booking_id: str, **body: object) -> tuple[int, dict]:
+    r = svc.client.post(f"/v1/operator/bookings/{booking_id}/move", json=body,
+                        headers=svc.auth(svc.operator_token))  # fmt: skip
+    return r.status_code, dict(r.json())
+
+
+def test_an_operator_moves_a_booking_to_another_van_after_seeing_it_fits(two_vans: Svc) -> None:
+    svc = two_vans
+    me = register(svc)
+    b = book_for(svc, me["id"], 2)
+    board = {x["id"]: x for x in day_board(svc, date=START.date().isoformat())["bookings"]}
+    here = board[b["id"]]["vehicle_id"]
+    there = "van-2" if here == "van-1" else "van-1"
+    status, check = move(svc, b["id"], vehicle_id=there, dry_run=True)
+    assert status == 200, check
+    assert check["fits"] is True
+    assert check["moved"] is False
+    assert check["pickup_estimate"] is not None
+    board = {x["id"]: x for x in day_board(svc, date=START.date().isoformat())["bookings"]}
+    assert board[b["id"]]["vehicle_id"] == here  # a dry run changes nothing
+    status, done = move(svc, b["id"], vehicle_id=there)
+    assert status == 200, done
+    assert done["moved"] is True
+    board = {x["id"]: x for x in day_board(svc, date=START.date().isoformat())["bookings"]}
+    assert board[b["id"]]["vehicle_id"] == there  # the live plan: the API and both tablets
+    log = svc.client.get("/v1/operator/audit", params={"resident_id": me["id"]},
+                         headers=svc.auth(svc.operator_token)).json()  # fmt: skip
+    moved = next(e for e in log if e["action"] == "booking.move")
+    assert (moved["details"]["from_vehicle"], moved["details"]["to_vehicle"]) == (here, there)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [({"vehicle_id": "van-9"}, 409, "move_not_possible"),
+     ({"vehicle_id": ""}, 422, "invalid_input"),
+     ({"vehicle_id": "van-2", "extra": 1}, 422, "invalid_input")],
+)  # fmt: skip
+def test_bad_moves_say_why_and_change_nothing(
+    two_vans: Svc, body: dict, status: int, code: str
+) -> None:
+    svc = two_vans
+    me = register(svc)
+    b = book_for(svc, me["id"], 2)
+    before = day_board(svc, date=START.date().isoformat())["bookings"]
+    got, answer = move(svc, b["id"], **body)
+    assert got == status, answer
+    assert answer["error"]["code"] == code
+    assert answer["error"]["message_ja"]
+    assert day_board(svc, date=START.date().isoformat())["bookings"] == before
+
+
+def test_a_cancelled_booking_or_its_own_van_cannot_be_the_move(two_vans: Svc) -> None:
+    svc = two_vans
+    me = register(svc)
+    b = book_for(svc, me["id"], 2)
+    here = day_board(svc, date=START.date().isoformat())["bookings"][0]["vehicle_id"]
+    got, answer = move(svc, b["id"], vehicle_id=here)
+    assert got == 409
+    assert answer["error"]["code"] == "invalid_state_change"
+    svc.client.post(f"/v1/operator/bookings/{b['id']}/cancel", headers=svc.auth(svc.operator_token))
+    got, answer = move(svc, b["id"], vehicle_id="van-2")
+    assert got == 409
+    assert answer["error"]["code"] == "move_not_possible"
