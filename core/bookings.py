@@ -494,6 +494,8 @@ def day_bookings(
     with host.read() as d:
         live = d.live_times()
         views = [(b, booking_view(session, world, b, d, riders)) for b in rows]
+        running = sorted({v.partition("@")[0] for v in d.vehicle_ids()
+                          if v.partition("@")[2] in ("", day.isoformat())})  # fmt: skip
     counts = dict(Counter(b.status for b in rows))
     out = []
     for b, v in views:
@@ -506,7 +508,7 @@ def day_bookings(
         r = riders.get(b.resident_id)
         out.append(s.DayBooking(**v.model_dump(), vehicle_id=base, rider_name=r.name if r else "",
                                 rider_phone=r.phone if r else "", late_by_min=-(-late // 60)))  # fmt: skip
-    return s.DayBookings(date=day, bookings=out, counts=counts)
+    return s.DayBookings(date=day, bookings=out, counts=counts, vehicles=running)
 
 
 def move_booking(

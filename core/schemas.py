@@ -152,3 +152,4 @@ class DayBookings(BaseModel):
     date: date
     bookings: list[DayBooking]
     counts: dict[str, int] = Field(description="bookings of the day by status (before filters)")
+    vehicles: list[str] = Field(description="the vehicles that run that day (van-1, van-2)")

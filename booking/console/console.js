@@ -174,7 +174,7 @@ async function board(ev) {
   const d = await api("GET", "/v1/operator/bookings?" + params);
   $("b-date").value = d.date;
   const vehicles = new Set([...$("b-vehicle").options].map((o) => o.value));
-  for (const b of d.bookings) if (b.vehicle_id && !vehicles.has(b.vehicle_id)) { $("b-vehicle").append(el("option", { value: b.vehicle_id }, b.vehicle_id)); vehicles.add(b.vehicle_id); }
+  for (const v of d.vehicles) if (!vehicles.has(v)) { $("b-vehicle").append(el("option", { value: v }, v)); vehicles.add(v); }
   const counts = Object.entries(d.counts).map(([k, v]) => `${STATUS[k] || k} ${v}件`).join("・");
   $("b-summary").textContent = `${d.date}: ${counts || "予約はありません"}(表示 ${d.bookings.length}件)`;
   $("b-title").textContent = `運行表 ${d.date}` + ($("b-vehicle").value ? ` ${$("b-vehicle").value}` : "");
@@ -189,7 +189,8 @@ async function board(ev) {
       el("td", {}, b.vehicle_id || "—"),
       el("td", {}, eta, " ", late),
       el("td", {}, STATUS[b.status] || b.status),
-      el("td", {}, b.reservation_number));
+      el("td", {}, b.reservation_number),
+      el("td", { class: "move no-print" }, b.status === "confirmed" ? mover(b, d.vehicles) : ""));
   });
   $("b-table").tBodies[0].replaceChildren(...rows);
   const needs = d.bookings.filter((b) => b.late_by_min > 0 || (b.status === "confirmed" && !b.vehicle_id));
@@ -197,6 +198,27 @@ async function board(ev) {
   $("attention-list").replaceChildren(...needs.map((b) => el("li", {},
     `${b.rider_name}(☎ ${b.rider_phone}): ${hhmm(b.pickup_from)} ${b.origin.name} → ${b.destination.name} — ` +
     (b.vehicle_id ? `約${b.late_by_min}分遅れの見込み。お電話でお知らせください。` : "車両が決まっていません。"))));
+}
+
+// Moving a booking: the engine checks first (a dry run), the operator then decides.
+function mover(b, vehicles) {
+  const others = vehicles.filter((v) => v !== b.vehicle_id);
+  if (!others.length) return "";
+  const pick = el("select", { "aria-label": `${b.rider_name}様の予約を移す車` }, ...others.map((v) => el("option", { value: v }, v)));
+  const note = el("span", { class: "note" });
+  const go = el("button", { class: "small primary", hidden: "" }, "移す");
+  const check = el("button", { class: "small", onclick: guard(async () => {
+    const r = await api("POST", `/v1/operator/bookings/${b.id}/move`, { vehicle_id: pick.value, dry_run: true });
+    note.textContent = r.fits ? `${pick.value}なら ${hhmm(r.pickup_estimate)} ごろお迎え(お約束の範囲内)` : `${pick.value}には移せません: ${r.reason_ja}`;
+    go.hidden = !r.fits;
+  }) }, "確認");
+  go.addEventListener("click", guard(async () => {
+    await api("POST", `/v1/operator/bookings/${b.id}/move`, { vehicle_id: pick.value });
+    say(`${b.rider_name}様の予約を ${pick.value} に移しました。`);
+    await board();
+  }));
+  pick.addEventListener("change", () => { go.hidden = true; note.textContent = ""; });
+  return el("span", {}, pick, " ", check, " ", go, note);
 }
 
 // -- a new caller ------------------------------------------------------------------------------

@@ -6,17 +6,27 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
 import pytest
 
+from core.world import World
 from server.seed import DEMO_OPERATOR
 from tests.booking.conftest import START
 from tests.server.test_pages_csp import CHROMIUM, FLAGS, WATCH
 from tests.server.test_pages_csp import demo as demo
 
 pytestmark = pytest.mark.services
+
+
+@pytest.fixture(scope="module")
+def world(world: World) -> World:
+    """Kurate with a second van (van-2 beside van-1), so that a booking can be moved."""
+    first = world.config.vehicles[0]
+    config = replace(world.config, vehicles=(first, replace(first, id="van-2", name="2号")))
+    return replace(world, config=config)
 
 
 @pytest.fixture
@@ -142,7 +152,17 @@ def test_the_day_board_lists_the_day_s_bookings_by_vehicle(page: object, demo: s
     table = page.locator("#b-table tbody")
     expect(table.locator("tr")).to_have_count(1)
     expect(table).to_contain_text("古門 幸子")
-    expect(table).to_contain_text("van-1")  # the vehicle of the live plan
+    here = table.locator("td").nth(4).text_content()  # the vehicle of the live plan
+    assert here in ("van-1", "van-2")
+    other = "van-2" if here == "van-1" else "van-1"
+    mover = page.get_by_label("古門 幸子様の予約を移す車")
+    expect(mover).to_have_value(other)
+    page.get_by_role("button", name="確認").click()  # the engine's check, nothing changed
+    expect(table).to_contain_text(f"{other}なら")
+    expect(table).to_contain_text("お約束の範囲内")
+    page.get_by_role("button", name="移す", exact=True).click()
+    expect(page.locator("#message")).to_contain_text(f"{other} に移しました")
+    expect(table.locator("td").nth(4)).to_have_text(other)
     expect(page.locator("#b-date")).to_have_value(START.date().isoformat())  # the service's today
     expect(page.locator("#b-summary")).to_contain_text("予約中 1件")
     assert page.locator("#attention").is_hidden()  # nobody late, nobody unplaced
