@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from sqlalchemy import select
@@ -241,6 +241,20 @@ def operator_move(
     return trips.move_booking(host, actor, booking_id, body)
 
 
+@operator.post("/vehicles/{vehicle_id}/withdraw", response_model=s.Withdrawn)
+def operator_withdraw(
+    session: SessionDep,
+    host: HostDep,
+    actor: ActorDep,
+    vehicle_id: Annotated[str, Path(max_length=24)],
+    day: Annotated[date | None, Query(alias="date", description="the service day; today's")] = None,
+) -> s.Withdrawn:
+    """Take a vehicle out of service (a breakdown, a driver off sick): its riders move to
+    other vehicles where their promise holds; the others are listed, to be called."""
+    when = day or trips.service_day(host.world, host.clock())
+    return trips.withdraw_vehicle(host, session, actor, vehicle_id, when)
+
+
 @operator.post("/bookings/{booking_id}/cancel", response_model=s.Booking)
 def operator_cancel(host: HostDep, actor: ActorDep, booking_id: str) -> s.Booking:
     people.require_staff(actor)
@@ -274,7 +288,7 @@ def audit_log(
 
 # -- the operators' console page (served by the app: no internet needed) ------------------
 
-CONSOLE = Path(__file__).parent / "console"
+CONSOLE = FilePath(__file__).parent / "console"
 console = APIRouter(include_in_schema=False)
 
 

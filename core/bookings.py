@@ -25,7 +25,17 @@ from common.errors import Forbidden, IdempotencyKeyReused, InvalidInput, NotFoun
 from common.ids import body_hash, new_id
 from core import models as m
 from core import schemas as s
-from core.commands import Alight, Board, Cancel, Confirm, Move, NoShow, Quote, request_payload
+from core.commands import (
+    Alight,
+    Board,
+    Cancel,
+    Confirm,
+    Move,
+    NoShow,
+    Quote,
+    Withdraw,
+    request_payload,
+)
 from core.errors import (
     BookingSuspended,
     CancelTooLate,
@@ -494,8 +504,9 @@ def day_bookings(
     with host.read() as d:
         live = d.live_times()
         views = [(b, booking_view(session, world, b, d, riders)) for b in rows]
-        running = sorted({v.partition("@")[0] for v in d.vehicle_ids()
-                          if v.partition("@")[2] in ("", day.isoformat())})  # fmt: skip
+        today = [v for v in d.vehicle_ids() if v.partition("@")[2] in ("", day.isoformat())]
+        running = sorted({v.partition("@")[0] for v in today})
+        out_of_service = {v for v in today if not (st := d.vehicle(v)) or not st.in_service}
     counts = dict(Counter(b.status for b in rows))
     out = []
     for b, v in views:
@@ -507,7 +518,8 @@ def day_bookings(
                    0 if drop is None else drop - int(b.dropoff_by.timestamp()))  # fmt: skip
         r = riders.get(b.resident_id)
         out.append(s.DayBooking(**v.model_dump(), vehicle_id=base, rider_name=r.name if r else "",
-                                rider_phone=r.phone if r else "", late_by_min=-(-late // 60)))  # fmt: skip
+                                rider_phone=r.phone if r else "", late_by_min=-(-late // 60),
+                                vehicle_in_service=vid not in out_of_service))  # fmt: skip
     return s.DayBookings(date=day, bookings=out, counts=counts, vehicles=running)
 
 
@@ -553,6 +565,35 @@ def move_booking(
         reason_ja=reason[0] if reason else None, reason_en=reason[1] if reason else None,
         pickup_estimate=at(check.pickup_planned_s).astimezone(tz) if check.pickup_planned_s else None,
         dropoff_estimate=at(check.dropoff_planned_s).astimezone(tz) if check.dropoff_planned_s else None,
+    )  # fmt: skip
+
+
+def withdraw_vehicle(
+    host: DispatchHost, session: Session, actor: Actor, vehicle: str, day: date
+) -> s.Withdrawn:
+    """Take a vehicle out of service for the rest of a day: its riders move where their
+    promise holds; those who cannot are returned from the day's board, to be called."""
+    require_staff(actor, "operator", "admin")
+    target = f"{vehicle}@{day.isoformat()}"
+    with host.write() as step:
+        state = step.view.vehicle(target)
+        if state is None or not state.in_service:
+            raise MoveNotPossible(f"{day:%m月%d日}に運行中の車両「{vehicle}」はありません。",
+                                  f"No vehicle {vehicle!r} in service on {day.isoformat()}.",
+                                  vehicle=vehicle)  # fmt: skip
+        result = step.do(Withdraw(target))
+        audit(step.session, actor, "vehicle.withdraw", vehicle=vehicle, day=day.isoformat(),
+              moved=len(result.moved), stranded=len(result.stranded))  # fmt: skip
+        step.publish("vehicle_withdrawn", [target], stranded=list(result.stranded))
+    board = {b.id: b for b in day_bookings(host, session, actor, day).bookings}
+    rows = {b.dispatch_id: b.id for b in session.scalars(
+        select(m.Booking).where(m.Booking.dispatch_id.in_([*result.stranded, *(i for i, _ in result.moved)]))
+    )}  # fmt: skip
+    return s.Withdrawn(
+        vehicle_id=vehicle,
+        moved=[{"booking_id": rows[i], "to_vehicle": v.partition("@")[0]}
+               for i, v in result.moved if i in rows],
+        stranded=[board[rows[i]] for i in result.stranded if i in rows and rows[i] in board],
     )  # fmt: skip
 
 

@@ -17,7 +17,16 @@ from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Protocol, TypeVar, cast
 
 from dispatch.engine import Booking, Dispatcher
-from dispatch.model import AtRisk, Mode, MoveCheck, Offer, Rejection, TripRequest, VehicleSpec
+from dispatch.model import (
+    AtRisk,
+    Mode,
+    MoveCheck,
+    Offer,
+    Rejection,
+    TripRequest,
+    VehicleSpec,
+    Withdrawal,
+)
 from dispatch.params import ServiceParams
 
 R_co = TypeVar("R_co", covariant=True)
@@ -163,6 +172,17 @@ class Move:
 
 
 @dataclass(frozen=True, slots=True)
+class Withdraw:
+    """An operator takes a vehicle out of service (its riders re-planned where they fit)."""
+
+    op: ClassVar[str] = "withdraw"
+    vehicle: str
+
+    def run(self, d: Dispatcher, places: Places, now_s: int) -> Withdrawal:
+        return d.withdraw(self.vehicle, now_s)
+
+
+@dataclass(frozen=True, slots=True)
 class Board:
     op: ClassVar[str] = "board"
     booking: str
@@ -191,13 +211,13 @@ class NoShow:
 
 AnyCommand = (
     VehicleDay | StartShift | VehicleAt | EndShift | Expire | SetParams | Retime | Quote
-    | Confirm | Cancel | Move | Board | Alight | NoShow
+    | Confirm | Cancel | Move | Withdraw | Board | Alight | NoShow
 )  # fmt: skip
 COMMANDS: dict[str, type[AnyCommand]] = {
     c.op: c
     for c in (
         VehicleDay, StartShift, VehicleAt, EndShift, Expire, SetParams, Retime, Quote,
-        Confirm, Cancel, Move, Board, Alight, NoShow,
+        Confirm, Cancel, Move, Withdraw, Board, Alight, NoShow,
     )
 }  # fmt: skip
 

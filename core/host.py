@@ -63,6 +63,7 @@ from core.commands import (
     SetParams,
     VehicleAt,
     VehicleDay,
+    Withdraw,
     decode,
     encode,
 )
@@ -74,7 +75,7 @@ from dispatch.view import DispatchView, PlanSignature
 
 R = TypeVar("R")
 log = logging.getLogger(__name__)
-MOVING = (VehicleAt, Retime, Move)  # commands that can move riders to another vehicle
+MOVING = (VehicleAt, Retime, Move, Withdraw)  # commands that can move riders elsewhere
 RECHECK_S = 5.0  # a reader asks the database at least this often, whatever Redis says
 MAX_BATCH = 32  # use cases of one process sharing a writer turn, at most
 READER_GRACE_S = 0.5  # a turn waits at most this long for the reads that waited for the last

@@ -121,6 +121,9 @@ class DayBooking(Booking):
     """A booking on an operator's day board: with its rider and what the live plan says."""
 
     vehicle_id: str | None = Field(description="the vehicle the live plan has it on (van-1)")
+    vehicle_in_service: bool = Field(
+        True, description="false: that vehicle was taken out of service; call the rider"
+    )
     rider_name: str
     rider_phone: str
     late_by_min: int = Field(
@@ -146,6 +149,12 @@ class MoveResult(BaseModel):
     reason_en: str | None = None
     pickup_estimate: datetime | None = None
     dropoff_estimate: datetime | None = None
+
+
+class Withdrawn(BaseModel):
+    vehicle_id: str
+    moved: list[dict[str, str]] = Field(description="booking id and the vehicle it moved to")
+    stranded: list[DayBooking] = Field(description="riders it could not re-plan: call them")
 
 
 class DayBookings(BaseModel):

@@ -146,6 +146,16 @@ class MoveCheck:
 
 
 @dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """A vehicle taken out of service: who moved to which vehicle, and who could not be
+    re-planned (they stay booked on it, to be called by an operator)."""
+
+    vehicle_id: str
+    moved: tuple[tuple[str, str], ...]  # (booking, to vehicle)
+    stranded: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Rejection:
     request: TripRequest
     reason: Reason

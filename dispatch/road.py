@@ -13,7 +13,15 @@ from dataclasses import replace
 import numpy as np
 
 from dispatch.kernels import CAPACITY, DROPOFF, INF, OK, PICKUP, RIDE_TIME
-from dispatch.model import AtRisk, BookingStatus, InvalidTransition, MoveCheck, Reason, StopKind
+from dispatch.model import (
+    AtRisk,
+    BookingStatus,
+    InvalidTransition,
+    MoveCheck,
+    Reason,
+    StopKind,
+    Withdrawal,
+)
 from dispatch.state import LIVE, Booking, Entry, FleetState
 
 
@@ -151,6 +159,34 @@ class Road(FleetState):
             )
             return MoveCheck(booking_id, vehicle_id, False, reason)
         return MoveCheck(booking_id, vehicle_id, True, None, *placed[1:])
+
+    def withdraw(self, vehicle_id: str, now_s: int) -> Withdrawal:
+        """Take a vehicle out of service now (a breakdown, a driver off sick): each of its
+        confirmed riders moves to another vehicle where the promise holds, earliest pickup
+        first; the others stay booked on it and are returned as stranded (an operator calls
+        them). Refused while riders are on board."""
+        v = self._vehicle(vehicle_id)
+        planned = [self.bookings[i] for i, k in self.plans[vehicle_id] if k == StopKind.PICKUP]
+        onboard = sorted({i for i, k in self.plans[vehicle_id]
+                          if k == StopKind.DROPOFF and self.bookings[i].status == BookingStatus.ONBOARD})  # fmt: skip
+        if onboard:
+            raise InvalidTransition(
+                f"この車には乗車中のお客様が{len(onboard)}人います。降りてから運休にしてください。",
+                f"{len(onboard)} riders are on board; take the vehicle out after they alight.",
+                vehicle=vehicle_id, onboard=onboard,
+            )  # fmt: skip
+        v.in_service = False  # first: nothing new is planned on it, moves go elsewhere
+        moved, stranded = [], []
+        others = sorted(vid for vid, o in self.vehicles.items() if o.in_service)
+        for b in sorted(planned, key=lambda b: (b.pickup_earliest_s, b.id)):
+            live = b.status in (BookingStatus.CONFIRMED, BookingStatus.HELD)
+            if live and others and self._fit(b, others, now_s, apply=True)[0]:
+                moved.append((b.id, b.vehicle_id))
+            elif b.status == BookingStatus.HELD:
+                self._release(b, BookingStatus.EXPIRED)  # an offer not yet taken: let it go
+            else:
+                stranded.append(b.id)
+        return Withdrawal(vehicle_id, tuple(moved), tuple(stranded))
 
     def _move(self, b: Booking, now_s: int) -> bool:
         """Try to serve a confirmed booking on another vehicle within its own promise."""

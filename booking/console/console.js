@@ -148,11 +148,11 @@ async function quote(ev) {
     box.append(el("div", { class: "offer" },
       el("div", { class: "when" }, `${day(o.pickup_from)} ${hhmm(o.pickup_from)}〜${hhmm(o.pickup_to)} のお迎え`),
       el("div", {}, `${o.origin.name} → ${o.destination.name}、着くのは ${hhmm(o.dropoff_estimate)} ごろ、料金 ${o.fare_yen}円` + (o.wheelchairs ? `、車いす ${o.wheelchairs}` : "")),
-      el("button", { class: "big primary confirm", onclick: guard(() => confirm(o)) }, "この内容で予約する")));
+      el("button", { class: "big primary confirm", onclick: guard(() => confirmOffer(o)) }, "この内容で予約する")));
   }
 }
 
-async function confirm(o) {
+async function confirmOffer(o) {
   const b = await api("POST", "/v1/operator/bookings", { quote_id: o.quote_id }, { "Idempotency-Key": o.quote_id });
   $("offers").hidden = true;
   const script = $("script");
@@ -193,11 +193,24 @@ async function board(ev) {
       el("td", { class: "move no-print" }, b.status === "confirmed" ? mover(b, d.vehicles) : ""));
   });
   $("b-table").tBodies[0].replaceChildren(...rows);
-  const needs = d.bookings.filter((b) => b.late_by_min > 0 || (b.status === "confirmed" && !b.vehicle_id));
+  $("fleet").replaceChildren(...d.vehicles.map((v) => el("button", { class: "small danger", onclick: guard(() => withdraw(v, d.date)) }, `${v} を運休にする`)));
+  const needs = d.bookings.filter((b) => b.status === "confirmed" && (b.late_by_min > 0 || !b.vehicle_id || !b.vehicle_in_service));
   $("attention").hidden = !needs.length;
   $("attention-list").replaceChildren(...needs.map((b) => el("li", {},
     `${b.rider_name}(☎ ${b.rider_phone}): ${hhmm(b.pickup_from)} ${b.origin.name} → ${b.destination.name} — ` +
-    (b.vehicle_id ? `約${b.late_by_min}分遅れの見込み。お電話でお知らせください。` : "車両が決まっていません。"))));
+    (!b.vehicle_in_service ? `${b.vehicle_id} が運休です。お電話で、ほかの時刻をご案内してください。`
+      : b.vehicle_id ? `約${b.late_by_min}分遅れの見込み。お電話でお知らせください。` : "車両が決まっていません。"))));
+}
+
+async function withdraw(vehicle, date) {
+  if (!window.confirm(`${vehicle} を今から運休にします。乗る予定のお客様はほかの車に移します。よろしいですか?`)) return;
+  const r = await api("POST", `/v1/operator/vehicles/${vehicle}/withdraw?date=${date}`);
+  const box = $("withdrawn");
+  box.hidden = false;
+  box.replaceChildren(el("h3", {}, `${vehicle} を運休にしました`),
+    el("p", {}, `ほかの車に移したご予約: ${r.moved.length}件` + (r.stranded.length ? `。移せなかったお客様 ${r.stranded.length}人: お電話をお願いします。` : "。")),
+    el("ul", {}, ...r.stranded.map((b) => el("li", {}, `${b.rider_name}(☎ ${b.rider_phone}) ${hhmm(b.pickup_from)} ${b.origin.name} → ${b.destination.name} 予約番号 ${b.reservation_number}`))));
+  await board();
 }
 
 // Moving a booking: the engine checks first (a dry run), the operator then decides.

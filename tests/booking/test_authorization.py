@@ -199,6 +199,10 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
         ),
         (401, 403, 403, 409, 409, 403, 401),
     ),
+    ("post", "/v1/operator/vehicles/{vehicle_id}/withdraw"): (  # no such van: nothing changes
+        fixed("/v1/operator/vehicles/van-9/withdraw"),
+        (401, 403, 403, 409, 409, 403, 401),
+    ),
     ("get", "/v1/operator/audit"): (
         fixed("/v1/operator/audit"),
         (401, 403, 403, 403, 200, 403, 401),

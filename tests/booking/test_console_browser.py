@@ -169,3 +169,23 @@ def test_the_day_board_lists_the_day_s_bookings_by_vehicle(page: object, demo: s
     page.get_by_label("状態").select_option("cancelled")
     page.get_by_role("button", name="表示する").click()
     expect(table.locator("tr")).to_have_count(0)
+
+
+def test_taking_a_van_out_of_service_from_the_board(page: object, demo: str) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    earlier_trip(demo)
+    page.get_by_role("button", name="一日の予約").click()
+    table = page.locator("#b-table tbody")
+    expect(table.locator("tr")).to_have_count(1)
+    here = table.locator("td").nth(4).text_content()
+    other = "van-2" if here == "van-1" else "van-1"
+    page.on("dialog", lambda d: d.accept())  # 「よろしいですか?」
+    page.get_by_role("button", name=f"{here} を運休にする").click()
+    expect(page.locator("#withdrawn")).to_contain_text("ほかの車に移したご予約: 1件")
+    expect(table.locator("td").nth(4)).to_have_text(other)
+    page.get_by_role("button", name=f"{other} を運休にする").click()  # now nobody can take her
+    expect(page.locator("#withdrawn")).to_contain_text("移せなかったお客様 1人")
+    expect(page.locator("#withdrawn")).to_contain_text("古門 幸子")
+    expect(page.locator("#attention")).to_contain_text("運休です")  # the rider to call

@@ -265,3 +265,37 @@ def test_a_cancelled_booking_or_its_own_van_cannot_be_the_move(two_vans: Svc) ->
     got, answer = move(svc, b["id"], vehicle_id="van-2")
     assert got == 409
     assert answer["error"]["code"] == "move_not_possible"
+
+
+def withdraw(svc: Svc, vehicle: str) -> tuple[int, dict]:
+    r = svc.client.post(f"/v1/operator/vehicles/{vehicle}/withdraw",
+                        headers=svc.auth(svc.operator_token))  # fmt: skip
+    return r.status_code, dict(r.json())
+
+
+def test_taking_a_van_out_of_service_moves_its_riders_or_lists_them(two_vans: Svc) -> None:
+    svc = two_vans
+    me = register(svc)
+    b = book_for(svc, me["id"], 2)
+    first = {x["id"]: x for x in day_board(svc)["bookings"]}[b["id"]]["vehicle_id"]
+    other = "van-2" if first == "van-1" else "van-1"
+    status, out = withdraw(svc, first)  # a breakdown: the rider moves to the other van
+    assert status == 200, out
+    assert out["moved"] == [{"booking_id": b["id"], "to_vehicle": other}]
+    assert out["stranded"] == []
+    row = {x["id"]: x for x in day_board(svc)["bookings"]}[b["id"]]
+    assert (row["vehicle_id"], row["vehicle_in_service"]) == (other, True)
+    status, out = withdraw(svc, other)  # now no van is left: listed, to be called
+    assert status == 200, out
+    assert out["moved"] == []
+    assert [x["id"] for x in out["stranded"]] == [b["id"]]
+    assert out["stranded"][0]["rider_phone"] == "0949425555"
+    row = {x["id"]: x for x in day_board(svc)["bookings"]}[b["id"]]
+    assert (row["status"], row["vehicle_in_service"]) == ("confirmed", False)  # still booked
+    again, answer = withdraw(svc, other)
+    assert again == 409
+    assert answer["error"]["code"] == "move_not_possible"
+    q = svc.client.post("/v1/operator/quotes", json={**TRIP, "resident_id": me["id"]},
+                        headers=svc.auth(svc.operator_token)).json()  # fmt: skip
+    assert q["status"] == "rejected"  # no van left today: said plainly, not a 500
+    assert q["reason_ja"]

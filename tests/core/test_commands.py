@@ -27,6 +27,7 @@ from core.commands import (
     UnknownCommand,
     VehicleAt,
     VehicleDay,
+    Withdraw,
     decode,
     encode,
 )
@@ -52,6 +53,7 @@ EXAMPLES: list[AnyCommand] = [
     Confirm("r1#1"),
     Cancel("r1#1"),
     Move("r1#1", "van-2@2026-12-02"),
+    Withdraw("van-1@2026-12-02"),
     Board("r1#1"),
     Alight("r1#1"),
     NoShow("r1#1"),
