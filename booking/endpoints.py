@@ -14,6 +14,7 @@ from sqlalchemy import select
 from common.errors import IdempotencyKeyRequired, InvalidInput, NotFound
 from common.ratelimit import Attempts
 from core import bookings as trips
+from core import fleet
 from core import schemas as s
 from core.host import DispatchHost
 from core.web import HostDep, SessionDep
@@ -239,6 +240,25 @@ def operator_move(
     """Move a confirmed booking to another vehicle of its day if its promise holds there
     (``dry_run``: only whether it fits and when). 409 ``move_not_possible`` says why not."""
     return trips.move_booking(host, actor, booking_id, body)
+
+
+@operator.get("/fleet", response_model=s.Fleet)
+def operator_fleet(
+    host: HostDep,
+    actor: ActorDep,
+    day: Annotated[date | None, Query(alias="date", description="the service day; today's")] = None,
+) -> s.Fleet:
+    """The live fleet: each vehicle's state, position, next stops and road to the next."""
+    people.require_staff(actor, "operator", "admin")
+    now_s = host.clock()
+    return fleet.fleet(host, day or trips.service_day(host.world, now_s), now_s)
+
+
+@operator.get("/map")
+def operator_map(host: HostDep, actor: ActorDep) -> dict[str, Any]:
+    """The town's roads as line arrays for the fleet map (our own OpenStreetMap data)."""
+    people.require_staff(actor, "operator", "admin")
+    return host.world.road_lines()
 
 
 @operator.post("/vehicles/{vehicle_id}/withdraw", response_model=s.Withdrawn)

@@ -157,6 +157,32 @@ class Withdrawn(BaseModel):
     stranded: list[DayBooking] = Field(description="riders it could not re-plan: call them")
 
 
+class FleetStop(BaseModel):
+    name: str
+    lat: float
+    lon: float
+    kind: str = Field(description="pickup | dropoff")
+    planned: datetime | None
+
+
+class FleetVehicle(BaseModel):
+    vehicle_id: str
+    state: Literal["on_time", "late", "very_late", "no_gps", "idle", "out_of_service"] = Field(
+        description="late: 2-10 minutes past a rider's promise, very_late: more; no_gps: no "
+        "point for over 2 minutes while riders are planned; idle: nobody planned"
+    )
+    late_by_min: int
+    position: dict[str, float] | None = Field(description="the tablet's latest GPS point")
+    gps_age_s: int | None
+    next_stops: list[FleetStop]
+    route: list[list[float]] = Field(description="[lat, lon] of the road to the next stop")
+
+
+class Fleet(BaseModel):
+    date: date
+    vehicles: list[FleetVehicle]
+
+
 class DayBookings(BaseModel):
     date: date
     bookings: list[DayBooking]

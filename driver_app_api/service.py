@@ -25,6 +25,7 @@ from common.ratelimit import Attempts
 from core import models as cm
 from core.bookings import reservation_number, rider_stop
 from core.commands import EndShift, StartShift, VehicleAt
+from core.fleet import live_position, road_node
 from core.host import DispatchHost, Step
 from dispatch.model import StopKind
 from driver_app_api import models as dm
@@ -302,13 +303,6 @@ def _feed_dispatcher(
     return True
 
 
-def live_position(host: DispatchHost, vehicle_id: str) -> dict[str, float] | None:
-    live = host.redis.hgetall(host.keys.position(host.area, vehicle_id))
-    if not live:
-        return None
-    return {"lat": float(live["lat"]), "lon": float(live["lon"]), "t": float(live["t"])}
-
-
 # -- the manifest --------------------------------------------------------------------------
 
 
@@ -390,7 +384,7 @@ def manifest(host: DispatchHost, session: Session, actor: DriverActor) -> s.Mani
     kept = [(x, n) for x, n in zip(stops, nodes, strict=True) if x.riders or x.kind == "break"]
     polyline, duration = None, None
     if kept and state is not None:
-        start = _road_node(host, position) if position else None
+        start = road_node(host, position) if position else None
         if start is None:
             start = world.places.nodes[state.place]
         route = world.router.route(start, kept[0][1])
@@ -403,14 +397,6 @@ def manifest(host: DispatchHost, session: Session, actor: DriverActor) -> s.Mani
         polyline=polyline, route_duration_s=duration, position=position,
         late_riders=len({r.booking_id for x, _ in kept for r in x.riders if r.late_by_min}),
     )  # fmt: skip
-
-
-def _road_node(host: DispatchHost, position: dict[str, float]) -> int | None:
-    """The road node of a GPS position, or None off the network (one snap)."""
-    try:
-        return host.world.router.snap(position["lat"], position["lon"]).node
-    except DrtError:
-        return None
 
 
 # -- stop events ---------------------------------------------------------------------------

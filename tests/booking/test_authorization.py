@@ -203,6 +203,8 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
         fixed("/v1/operator/vehicles/van-9/withdraw"),
         (401, 403, 403, 409, 409, 403, 401),
     ),
+    ("get", "/v1/operator/fleet"): (fixed("/v1/operator/fleet"), OK_STAFF),
+    ("get", "/v1/operator/map"): (fixed("/v1/operator/map"), OK_STAFF),
     ("get", "/v1/operator/audit"): (
         fixed("/v1/operator/audit"),
         (401, 403, 403, 403, 200, 403, 401),

@@ -299,3 +299,40 @@ def test_taking_a_van_out_of_service_moves_its_riders_or_lists_them(two_vans: Sv
                         headers=svc.auth(svc.operator_token)).json()  # fmt: skip
     assert q["status"] == "rejected"  # no van left today: said plainly, not a 500
     assert q["reason_ja"]
+
+
+def fleet_now(svc: Svc) -> dict[str, dict]:
+    r = svc.client.get("/v1/operator/fleet", headers=svc.auth(svc.operator_token))
+    assert r.status_code == 200, r.text
+    return {v["vehicle_id"]: v for v in r.json()["vehicles"]}
+
+
+def test_the_live_fleet_by_state_with_position_next_stops_and_route(svc: Svc) -> None:
+    from driver_app_api.service import create_device, create_driver
+
+    assert fleet_now(svc)["van-1"]["state"] in ("out_of_service", "idle")  # nobody planned
+    me = register(svc)
+    book_for(svc, me["id"], 1)
+    van = fleet_now(svc)["van-1"]
+    assert van["state"] == "no_gps"  # riders planned, no tablet heard from
+    assert van["next_stops"][0]["name"]
+    assert van["route"]  # the road to the next stop, from where the plan has it
+    with svc.db.sessionmaker()() as s:
+        create_device(s, "van-1", "tablet-fleet")
+        create_driver(s, "1001", "遠賀 進", "1234")
+        s.commit()
+    token = svc.client.post("/v1/driver/sessions", json={
+        "device_token": "tablet-fleet", "login": "1001", "pin": "1234"}).json()["access_token"]  # fmt: skip
+    point = {"t": svc.clock.now_s, "lat": 33.7923, "lon": 130.6742, "speed_mps": 5.0}
+    r = svc.client.post("/v1/driver/positions", json={"points": [point]}, headers=svc.auth(token))
+    assert r.status_code == 200, r.text
+    van = fleet_now(svc)["van-1"]
+    assert van["state"] == "on_time"
+    assert van["position"] == {"lat": 33.7923, "lon": 130.6742}
+    assert van["gps_age_s"] == 0
+    svc.clock.advance(180)
+    assert fleet_now(svc)["van-1"]["state"] == "no_gps"  # three minutes without a point
+    r = svc.client.get("/v1/operator/map", headers=svc.auth(svc.operator_token))
+    assert r.status_code == 200
+    assert r.json()["lines"]
+    assert "OpenStreetMap" in r.json()["attribution"]
