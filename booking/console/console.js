@@ -46,6 +46,9 @@ function show(which) {
   $("signin").hidden = which !== "signin";
   $("desk").hidden = which !== "desk";
   $("board").hidden = which !== "board";
+  $("fleet-map").hidden = which !== "fleet";
+  $("to-fleet").classList.toggle("on", which === "fleet");
+  clearInterval(state.fleetTimer);
   $("sign-out").hidden = which === "signin";
   $("nav").hidden = which === "signin";
   $("to-desk").classList.toggle("on", which === "desk");
@@ -234,6 +237,47 @@ function mover(b, vehicles) {
   return el("span", {}, pick, " ", check, " ", go, note);
 }
 
+// -- the live fleet: our own roads on a canvas (no tile server, nothing from the internet) ------
+const COLOURS = { on_time: "#1b7f3a", late: "#e0a000", very_late: "#b00020", no_gps: "#777", idle: "#fff", out_of_service: "#000" };
+const STATE_JA = { on_time: "予定どおり", late: "遅れ", very_late: "大きく遅れ", no_gps: "位置が届かない", idle: "予約なし", out_of_service: "運休" };
+
+async function fleetMap() {
+  if (!state.roads) state.roads = await api("GET", "/v1/operator/map");
+  const f = await api("GET", "/v1/operator/fleet");
+  const canvas = $("map"), g = canvas.getContext("2d");
+  const [south, west, north, east] = state.roads.bbox;
+  const kx = Math.cos(((south + north) / 2) * Math.PI / 180);
+  const scale = Math.min(canvas.width / ((east - west) * kx), canvas.height / (north - south));
+  const dx = (canvas.width - (east - west) * kx * scale) / 2, dy = (canvas.height - (north - south) * scale) / 2;
+  const xy = (lat, lon) => [dx + (lon - west) * kx * scale, dy + (north - lat) * scale];
+  g.clearRect(0, 0, canvas.width, canvas.height);
+  g.strokeStyle = "#c4c8bd"; g.lineWidth = 1;
+  for (const line of state.roads.lines) {
+    g.beginPath();
+    for (let i = 0; i < line.length; i += 2) { const [x, y] = xy(line[i], line[i + 1]); i ? g.lineTo(x, y) : g.moveTo(x, y); }
+    g.stroke();
+  }
+  g.fillStyle = "#5a6d80";
+  for (const p of state.points) { const [x, y] = xy(p.lat, p.lon); g.fillRect(x - 1.5, y - 1.5, 3, 3); }
+  for (const v of f.vehicles) {
+    if (v.route.length) {
+      g.strokeStyle = COLOURS[v.state]; g.lineWidth = 3; g.beginPath();
+      v.route.forEach(([lat, lon], i) => { const [x, y] = xy(lat, lon); i ? g.lineTo(x, y) : g.moveTo(x, y); });
+      g.stroke();
+    }
+    for (const s of v.next_stops) { const [x, y] = xy(s.lat, s.lon); g.strokeStyle = "#222"; g.lineWidth = 2; g.strokeRect(x - 5, y - 5, 10, 10); }
+    if (!v.position) continue;
+    const [x, y] = xy(v.position.lat, v.position.lon);
+    g.beginPath(); g.arc(x, y, 9, 0, 2 * Math.PI); g.fillStyle = COLOURS[v.state]; g.fill();
+    g.lineWidth = 2; g.strokeStyle = "#222"; g.stroke();
+    g.fillStyle = "#111"; g.font = "bold 16px sans-serif"; g.fillText(v.vehicle_id, x + 12, y + 5);
+  }
+  $("vehicles").replaceChildren(...f.vehicles.map((v) => el("li", { "data-state": v.state },
+    el("span", { class: "dot " + v.state }), `${v.vehicle_id}: ${STATE_JA[v.state]}` + (v.late_by_min ? `(約${v.late_by_min}分)` : "") +
+    (v.next_stops.length ? ` — 次は ${v.next_stops[0].name}` + (v.next_stops[0].planned ? ` ${hhmm(v.next_stops[0].planned)}` : "") : "") +
+    (v.gps_age_s !== null && v.gps_age_s > 120 ? `(最後の位置 ${Math.round(v.gps_age_s / 60)}分前)` : ""))));
+}
+
 // -- a new caller ------------------------------------------------------------------------------
 async function register(ev) {
   ev.preventDefault();
@@ -277,4 +321,9 @@ $("board-form").addEventListener("submit", guard(board));
 $("to-desk").addEventListener("click", () => show("desk"));
 $("to-board").addEventListener("click", guard(async () => { show("board"); await board(); }));
 $("print").addEventListener("click", () => window.print());
+$("to-fleet").addEventListener("click", guard(async () => {
+  show("fleet");
+  await fleetMap();
+  state.fleetTimer = setInterval(guard(fleetMap), 15000);
+}));
 (async () => { if (state.token) { try { await enter(); return; } catch (e) { /* the token expired */ } } show("signin"); })();

@@ -189,3 +189,22 @@ def test_taking_a_van_out_of_service_from_the_board(page: object, demo: str) -> 
     expect(page.locator("#withdrawn")).to_contain_text("移せなかったお客様 1人")
     expect(page.locator("#withdrawn")).to_contain_text("古門 幸子")
     expect(page.locator("#attention")).to_contain_text("運休です")  # the rider to call
+
+
+def test_the_fleet_map_draws_our_roads_and_each_van_s_state(page: object, demo: str) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    earlier_trip(demo)
+    page.get_by_role("button", name="車両の地図").click()
+    vans = page.locator("#vehicles li")
+    expect(vans).to_have_count(2)
+    expect(page.locator("#vehicles")).to_contain_text("位置が届かない")  # planned, no tablet yet
+    expect(page.locator("#vehicles")).to_contain_text("予約なし")  # the other van
+    drawn = page.evaluate(  # the canvas has roads on it: many pixels differ from the background
+        """() => { const c = document.getElementById("map"), d = c.getContext("2d")
+        .getImageData(0, 0, c.width, c.height).data; let n = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
+    )
+    assert drawn > 10_000
+    expect(page.locator(".credit")).to_contain_text("OpenStreetMap")
