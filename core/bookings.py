@@ -501,6 +501,7 @@ def day_bookings(
     audit(session, actor, "booking.day_list", day=day.isoformat(), vehicle=vehicle,
           status=list(statuses))  # fmt: skip
     riders = _let_go(session, rows)
+    host.retime_if_behind()
     with host.read() as d:
         live = d.live_times()
         views = [(b, booking_view(session, world, b, d, riders)) for b in rows]

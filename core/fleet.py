@@ -37,6 +37,7 @@ def fleet(host: DispatchHost, day: date, now_s: int) -> s.Fleet:
     """Every vehicle of that service day with its state (see ``s.FleetVehicle``)."""
     world = host.world
     tz = world.config.calendar.time_zone
+    host.retime_if_behind()
     with host.read() as d:  # copy out of the replica; Redis and routing after
         rows = []
         for vid in d.vehicle_ids():

@@ -387,6 +387,16 @@ class DispatchHost:
             self._readers_waiting -= 1
             self._cv.notify_all()
 
+    def retime_if_behind(self) -> None:
+        """Re-time now any vehicle whose plan time has overtaken (a writer turn does it first
+        thing), so that what is read next tells the truth about lateness even when nothing
+        else has been written since: a van with its tablet off sends no GPS that would."""
+        with self.read() as d:
+            behind = d.behind(self.clock())
+        if behind:
+            with self.write():
+                pass  # the turn's housekeeping re-times them
+
     @contextmanager
     def read(self) -> Iterator[DispatchView]:
         """The replica, caught up with everything committed so far, read-only.

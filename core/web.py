@@ -17,7 +17,10 @@ def host_of(request: Request) -> DispatchHost:
 
 
 def session_dep(request: Request) -> Iterator[Session]:
-    """One session per request; the request owns commit and rollback."""
+    """One session per request; the request owns commit and rollback. It commits when the
+    endpoint returns, *before* the answer is sent (``scope="function"``): with the default
+    scope FastAPI runs this after sending, and a client's next request (a console signing
+    in, then loading the meeting points) could arrive before its token was committed."""
     with request.app.state.sessions() as session:
         try:
             yield session
@@ -27,5 +30,5 @@ def session_dep(request: Request) -> Iterator[Session]:
             raise
 
 
-SessionDep = Annotated[Session, Depends(session_dep)]
+SessionDep = Annotated[Session, Depends(session_dep, scope="function")]
 HostDep = Annotated[DispatchHost, Depends(host_of)]

@@ -7,16 +7,17 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 
 from core.world import World
 from server.seed import DEMO_OPERATOR
-from tests.booking.conftest import START
+from tests.booking.conftest import START, Clock
 from tests.server.test_pages_csp import CHROMIUM, FLAGS, WATCH
 from tests.server.test_pages_csp import demo as demo
+from tests.server.test_pages_csp import demo_clock as demo_clock
 
 pytestmark = pytest.mark.services
 
@@ -59,7 +60,7 @@ def page(demo: str) -> Iterator[object]:
         browser.close()
 
 
-def earlier_trip(base: str) -> None:
+def earlier_trip(base: str) -> dict:
     """古門 幸子 (a demo resident) rode from the town hall to the hospital before."""
     token = httpx.post(f"{base}/v1/auth/token", data=dict(zip(("username", "password"),
                        DEMO_OPERATOR, strict=True))).json()["access_token"]  # fmt: skip
@@ -75,6 +76,7 @@ def earlier_trip(base: str) -> None:
     r = httpx.post(f"{base}/v1/operator/bookings", json={"quote_id": qid},
                    headers={**auth, "Idempotency-Key": qid})  # fmt: skip
     assert r.status_code == 201, r.text
+    return dict(r.json())
 
 
 def test_a_known_caller_is_booked_in_five_actions(page: object, demo: str) -> None:
@@ -208,3 +210,21 @@ def test_the_fleet_map_draws_our_roads_and_each_van_s_state(page: object, demo: 
     )
     assert drawn > 10_000
     expect(page.locator(".credit")).to_contain_text("OpenStreetMap")
+
+
+def test_a_rider_a_late_van_will_not_reach_in_time_is_listed_to_call(
+    page: object, demo: str, demo_clock: Clock
+) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    b = earlier_trip(demo)
+    # nobody reports the pickup: 20 minutes after the window the van is re-timed from now
+    demo_clock.now_s = int(datetime.fromisoformat(b["pickup_to"]).timestamp()) + 20 * 60
+    page.get_by_role("button", name="一日の予約").click()
+    attention = page.locator("#attention")
+    expect(attention).to_be_visible()
+    expect(attention).to_contain_text("古門 幸子")
+    expect(attention).to_contain_text("分遅れの見込み")
+    expect(attention).to_contain_text("0949425555")  # the number to call
+    expect(page.locator("#b-table tr.late")).to_have_count(1)

@@ -36,8 +36,18 @@ document.addEventListener("securitypolicyviolation", e => window.__csp.push(
 
 
 @pytest.fixture
+def demo_clock() -> Clock:
+    """The served demo's clock (a test may move it)."""
+    return Clock(START)
+
+
+@pytest.fixture
 def demo(
-    db_schema: IsolatedDatabase, redis_prefix: str, service_backends: Backends, world: World
+    db_schema: IsolatedDatabase,
+    redis_prefix: str,
+    service_backends: Backends,
+    world: World,
+    demo_clock: Clock,
 ) -> Iterator[str]:
     """The app as `drt demo` runs it (LINE stand-in, demo data), served over HTTP."""
     upgrade(db_schema.engine)
@@ -49,7 +59,7 @@ def demo(
         port = sock.getsockname()[1]
     base = load_settings(redis_url=service_backends.redis_url, embedded=service_backends.embedded,
                          redis_prefix=redis_prefix)  # fmt: skip
-    app = create_app(demo_settings(base, "127.0.0.1", port), world=world, clock=Clock(START),
+    app = create_app(demo_settings(base, "127.0.0.1", port), world=world, clock=demo_clock,
                      engine=db_schema.engine)  # fmt: skip
     with ServedApp(app, port) as served:
         yield served.base
