@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import date
 from pathlib import Path as FilePath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from sqlalchemy import select
 
@@ -284,26 +287,48 @@ def operator_cancel(host: HostDep, actor: ActorDep, booking_id: str) -> s.Bookin
 @operator.get("/audit", response_model=list[rs.AuditEntry])
 def audit_log(
     session: SessionDep,
+    host: HostDep,
     actor: ActorDep,
-    resident_id: str | None = None,
+    resident_id: str | None = Query(None, max_length=24),
+    action: str | None = Query(None, max_length=40, description="only this action (booking.move)"),
     limit: int = Query(100, ge=1, le=1000),
-) -> list[rs.AuditEntry]:
+    fmt: Literal["json", "csv"] = Query(
+        "json", alias="format", description="csv: a file for Excel"
+    ),
+) -> Any:
     """The audit log, newest first: admins see all of it; operators see one resident's
-    entries (the caller they are helping)."""
+    entries (the caller they are helping). ``format=csv`` gives the same rows as a file
+    (UTF-8 with a BOM, local times); the export is itself recorded."""
     people.require_staff(actor)
     if resident_id is None:
         people.require_staff(actor, "admin")
     q = select(rm.AuditEntry)
     if resident_id:
         q = q.where(rm.AuditEntry.resident_id == resident_id)
+    if action:
+        q = q.where(rm.AuditEntry.action == action)
     rows = session.scalars(q.order_by(rm.AuditEntry.id.desc()).limit(limit)).all()
     names = people.actor_names(session, [(r.actor_kind, r.actor_id) for r in rows])
-    return [
+    entries = [
         rs.AuditEntry(id=r.id, at=r.at, actor_kind=r.actor_kind, actor_id=r.actor_id,
                      actor_name=names.get((r.actor_kind, r.actor_id), ""), action=r.action,
                      resident_id=r.resident_id, booking_id=r.booking_id, details=r.details)
         for r in rows
     ]  # fmt: skip
+    if fmt == "json":
+        return entries
+    people.audit(session, actor, "audit.export", resident_id=resident_id, rows=len(entries))
+    tz = host.world.config.calendar.time_zone
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["id", "at", "actor_kind", "actor_name", "actor_id", "action", "resident_id",
+                "booking_id", "details"])  # fmt: skip
+    for e in entries:
+        w.writerow([e.id, e.at.astimezone(tz).isoformat(), e.actor_kind, e.actor_name, e.actor_id,
+                    e.action, e.resident_id or "", e.booking_id or "",
+                    json.dumps(e.details, ensure_ascii=False)])  # fmt: skip
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="audit.csv"'})  # fmt: skip
 
 
 # -- the operators' console page (served by the app: no internet needed) ------------------

@@ -47,6 +47,8 @@ function show(which) {
   $("desk").hidden = which !== "desk";
   $("board").hidden = which !== "board";
   $("fleet-map").hidden = which !== "fleet";
+  $("audit").hidden = which !== "audit";
+  $("to-audit").classList.toggle("on", which === "audit");
   $("to-fleet").classList.toggle("on", which === "fleet");
   clearInterval(state.fleetTimer);
   $("sign-out").hidden = which === "signin";
@@ -278,6 +280,36 @@ async function fleetMap() {
     (v.gps_age_s !== null && v.gps_age_s > 120 ? `(最後の位置 ${Math.round(v.gps_age_s / 60)}分前)` : ""))));
 }
 
+// -- the audit log ------------------------------------------------------------------------------
+const ACTIONS = { quote: "空きの確認", "booking.confirm": "予約の確定", "booking.cancel": "取り消し", "booking.move": "車の変更",
+  "vehicle.withdraw": "運休", "resident.register": "利用者の登録", "resident.search": "お客様の検索", "resident.view": "お客様の表示",
+  "channel.link": "LINE・アプリの連携", "booking.list": "予約の一覧", "booking.day_list": "一日の予約", "audit.export": "記録の保存", "resident.link_code": "連携コードの発行" };
+const WHO = { staff: "職員", resident: "ご本人" };
+
+function auditParams(format) {
+  const p = new URLSearchParams({ limit: "500" });
+  if ($("a-resident").value.trim()) p.set("resident_id", $("a-resident").value.trim());
+  if ($("a-action").value) p.set("action", $("a-action").value);
+  if (format) p.set("format", format);
+  return p;
+}
+
+async function auditLog(ev) {
+  if (ev && ev.preventDefault) ev.preventDefault();
+  const rows = await api("GET", "/v1/operator/audit?" + auditParams());
+  $("a-table").tBodies[0].replaceChildren(...rows.map((e) => el("tr", {},
+    el("td", {}, `${day(e.at)} ${hhmm(e.at)}`), el("td", {}, `${e.actor_name}(${WHO[e.actor_kind] || e.actor_kind})`),
+    el("td", {}, ACTIONS[e.action] || e.action), el("td", {}, e.resident_id || ""), el("td", {}, e.booking_id || ""),
+    el("td", {}, Object.entries(e.details).filter(([k]) => k !== "offers").map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join("、")))));
+}
+
+async function auditCsv() {
+  const r = await fetch("/v1/operator/audit?" + auditParams("csv"), { headers: { Authorization: "Bearer " + state.token } });
+  if (!r.ok) { const data = await r.json().catch(() => null); throw new Error((data && data.error && data.error.message_ja) || "保存できませんでした"); }
+  const link = el("a", { href: URL.createObjectURL(await r.blob()), download: "audit.csv" });
+  document.body.append(link); link.click(); link.remove();
+}
+
 // -- a new caller ------------------------------------------------------------------------------
 async function register(ev) {
   ev.preventDefault();
@@ -321,6 +353,13 @@ $("board-form").addEventListener("submit", guard(board));
 $("to-desk").addEventListener("click", () => show("desk"));
 $("to-board").addEventListener("click", guard(async () => { show("board"); await board(); }));
 $("print").addEventListener("click", () => window.print());
+$("audit-form").addEventListener("submit", guard(auditLog));
+$("a-csv").addEventListener("click", guard(auditCsv));
+$("to-audit").addEventListener("click", guard(async () => {
+  if (state.caller && !$("a-resident").value) $("a-resident").value = state.caller.id;
+  show("audit");
+  await auditLog();
+}));
 $("to-fleet").addEventListener("click", guard(async () => {
   show("fleet");
   await fleetMap();

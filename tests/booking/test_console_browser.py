@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -228,3 +229,23 @@ def test_a_rider_a_late_van_will_not_reach_in_time_is_listed_to_call(
     expect(attention).to_contain_text("分遅れの見込み")
     expect(attention).to_contain_text("0949425555")  # the number to call
     expect(page.locator("#b-table tr.late")).to_have_count(1)
+
+
+def test_the_audit_log_of_the_caller_with_names_and_a_csv_file(page: object, demo: str) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    earlier_trip(demo)
+    page.get_by_label("お客様をさがす").fill("5555")
+    page.get_by_label("お客様をさがす").press("Enter")
+    page.get_by_role("button", name="古門 幸子", exact=False).click()
+    page.get_by_role("button", name="記録").click()
+    table = page.locator("#a-table tbody")
+    expect(table).to_contain_text("予約の確定")
+    expect(table).to_contain_text("受付 オペレーター(職員)")  # a name, not a staff id
+    expect(table).to_contain_text("KUR-001")  # meeting points by id, not place numbers
+    with page.expect_download() as saved:
+        page.get_by_role("button", name="CSVで保存").click()
+    text = Path(saved.value.path()).read_text(encoding="utf-8-sig")
+    assert text.startswith("id,at,actor_kind,actor_name")
+    assert "booking.confirm" in text

@@ -3,6 +3,8 @@ caller's own needs taken from their record (issue 16's findings)."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -336,3 +338,30 @@ def test_the_live_fleet_by_state_with_position_next_stops_and_route(svc: Svc) ->
     assert r.status_code == 200
     assert r.json()["lines"]
     assert "OpenStreetMap" in r.json()["attribution"]
+
+
+def test_the_audit_log_filters_by_action_and_exports_csv(svc: Svc) -> None:
+    me = register(svc)
+    book_for(svc, me["id"], 2)
+    op = svc.auth(svc.operator_token)
+    quotes = svc.client.get("/v1/operator/audit", headers=op,
+                            params={"resident_id": me["id"], "action": "quote"}).json()  # fmt: skip
+    assert {e["action"] for e in quotes} == {"quote"}
+    r = svc.client.get("/v1/operator/audit", headers=op,
+                       params={"resident_id": me["id"], "format": "csv"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    text = r.content.decode("utf-8")
+    assert text.startswith("\ufeffid,at,actor_kind,actor_name")  # a BOM: Excel reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert [r["action"] for r in rows][-3:] == ["booking.confirm", "quote", "resident.register"]
+    assert {r["actor_name"] for r in rows} == {"op"}  # the operator's name (here, its login)
+    assert all(r["at"].endswith("+09:00") for r in rows)  # local times
+    exported = svc.client.get("/v1/operator/audit", headers=op,
+                              params={"resident_id": me["id"], "action": "audit.export"}).json()  # fmt: skip
+    assert len(exported) == 1  # the export itself is on record
+    bad = svc.client.get("/v1/operator/audit", headers=op,
+                         params={"resident_id": me["id"], "format": "xls"})  # fmt: skip
+    assert bad.status_code == 422
+    assert bad.json()["error"]["code"] == "invalid_input"
