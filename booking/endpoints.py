@@ -17,7 +17,7 @@ from sqlalchemy import select
 from common.errors import IdempotencyKeyRequired, InvalidInput, NotFound
 from common.ratelimit import Attempts
 from core import bookings as trips
-from core import fleet
+from core import fleet, reports
 from core import schemas as s
 from core.host import DispatchHost
 from core.web import HostDep, SessionDep
@@ -282,6 +282,30 @@ def operator_withdraw(
 def operator_cancel(host: HostDep, actor: ActorDep, booking_id: str) -> s.Booking:
     people.require_staff(actor)
     return trips.cancel(host, actor, booking_id)
+
+
+@operator.get("/reports/ridership", response_model=s.Ridership)
+def ridership_report(
+    session: SessionDep,
+    host: HostDep,
+    actor: ActorDep,
+    first: Annotated[date, Query(alias="from", description="the first day (local)")],
+    last: Annotated[date, Query(alias="to", description="the last day (local)")],
+    by: Literal["day", "month"] = "day",
+    fmt: Literal["json", "csv"] = Query("json", alias="format"),
+) -> Any:
+    """Ridership for the town: per day or month, bookings, rides, passengers, no-shows,
+    cancellations, refusals and fares; riders by 大字 and rides by age band."""
+    report = reports.ridership(session, host.world, actor, first, last, by)
+    if fmt == "json":
+        return report
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["period", *s.RIDERSHIP_FIELDS])
+    for row in report.periods:
+        w.writerow([row.period, *(getattr(row, k) for k in s.RIDERSHIP_FIELDS)])
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="ridership.csv"'})  # fmt: skip
 
 
 @operator.get("/audit", response_model=list[rs.AuditEntry])

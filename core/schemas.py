@@ -183,6 +183,30 @@ class Fleet(BaseModel):
     vehicles: list[FleetVehicle]
 
 
+RIDERSHIP_FIELDS = ("bookings", "completed", "passengers", "no_show", "cancelled", "refused",
+                    "fares_yen")  # fmt: skip
+
+
+class RidershipRow(BaseModel):
+    period: str = Field(description="YYYY-MM-DD or YYYY-MM")
+    bookings: int = Field(description="bookings whose pickup falls in the period")
+    completed: int = Field(description="rides done")
+    passengers: int = Field(description="people carried on completed rides")
+    no_show: int
+    cancelled: int
+    refused: int = Field(description="quotes answered with neither an offer nor an alternative")
+    fares_yen: int = Field(description="fares recorded as paid")
+
+
+class Ridership(BaseModel):
+    first: date
+    last: date
+    by: Literal["day", "month"]
+    periods: list[RidershipRow]
+    riders_by_district: dict[str, int] = Field(description="people carried, by 大字 of the rider")
+    rides_by_age_band: dict[str, int] = Field(description="completed rides by the rider's age")
+
+
 class DayBookings(BaseModel):
     date: date
     bookings: list[DayBooking]

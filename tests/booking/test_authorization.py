@@ -205,6 +205,10 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
     ),
     ("get", "/v1/operator/fleet"): (fixed("/v1/operator/fleet"), OK_STAFF),
     ("get", "/v1/operator/map"): (fixed("/v1/operator/map"), OK_STAFF),
+    ("get", "/v1/operator/reports/ridership"): (
+        fixed("/v1/operator/reports/ridership", params={"from": "2026-12-01", "to": "2026-12-31"}),
+        OK_STAFF,
+    ),
     ("get", "/v1/operator/audit"): (
         fixed("/v1/operator/audit"),
         (401, 403, 403, 403, 200, 403, 401),

@@ -365,3 +365,39 @@ def test_the_audit_log_filters_by_action_and_exports_csv(svc: Svc) -> None:
                          params={"resident_id": me["id"], "format": "xls"})  # fmt: skip
     assert bad.status_code == 422
     assert bad.json()["error"]["code"] == "invalid_input"
+
+
+def test_the_ridership_report_by_day_district_and_age(svc: Svc) -> None:
+    from sqlalchemy import select
+
+    from core import models as m
+
+    me = register(svc)  # 鞍手町大字古門, born 1941
+    rides = [book_for(svc, me["id"], h) for h in (1, 3, 5)]
+    svc.client.post(f"/v1/operator/bookings/{rides[2]['id']}/cancel",
+                    headers=svc.auth(svc.operator_token))  # fmt: skip
+    with svc.db.sessionmaker()() as s:  # the first ride done and paid (as the tablet records)
+        row = s.scalar(select(m.Booking).where(m.Booking.id == rides[0]["id"]))
+        assert row is not None
+        row.status, row.fare_paid_yen = "completed", 200
+        s.commit()
+    day = START.date().isoformat()
+    r = svc.client.get("/v1/operator/reports/ridership", headers=svc.auth(svc.operator_token),
+                       params={"from": day, "to": day})  # fmt: skip
+    assert r.status_code == 200, r.text
+    report = r.json()
+    (today,) = report["periods"]
+    assert today["period"] == day
+    assert (today["bookings"], today["completed"], today["cancelled"]) == (3, 1, 1)
+    assert (today["passengers"], today["fares_yen"], today["refused"]) == (1, 200, 0)
+    assert report["riders_by_district"] == {"古門": 1}
+    age = START.year - 1941
+    band = "85歳以上" if age >= 85 else "75〜84歳"
+    assert report["rides_by_age_band"][band] == 1
+    csv_text = svc.client.get("/v1/operator/reports/ridership", headers=svc.auth(svc.operator_token),
+                              params={"from": day, "to": day, "format": "csv"}).text  # fmt: skip
+    assert csv_text.lstrip("\ufeff").splitlines()[1].startswith(f"{day},3,1,1,")
+    bad = svc.client.get("/v1/operator/reports/ridership", headers=svc.auth(svc.operator_token),
+                         params={"from": day, "to": "2020-01-01"})  # fmt: skip
+    assert bad.status_code == 422
+    assert bad.json()["error"]["message_ja"]
