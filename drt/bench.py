@@ -624,10 +624,11 @@ def sim_benchmarks(ctx: AppContext, names: list[str], runs: int, seed: int) -> d
     from sim.scenario import find_scenario
     from sim.simulator import simulate
 
-    params = service_params(ctx)
+    base = service_params(ctx)
     results: dict[str, Any] = {"machine": machine(), "load_before": _loadavg(), "scenarios": []}
     for name in names:
         sc = find_scenario(name, scenario_folder(ctx))
+        params = sc.service_params(base)
         start = time.perf_counter()
         world = world_for(ctx, sc, quiet=True)
         world_s = time.perf_counter() - start

@@ -101,7 +101,9 @@ def promises(
         sc = _scenario(ctx, name, None)
         world = world_for(ctx, sc, quiet=True)
         for v in variants:
-            vsc, vparams = apply_variant(v, sc, base)
+            vsc, vparams = apply_variant(
+                v, sc, sc.service_params(base)
+            )  # the town's, then the variant's
             for seed in seed_list:
                 jobs.append(SweepJob(vsc, world, vparams, vsc.vehicle_count, seed))
                 keys.append((name, v))

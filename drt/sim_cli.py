@@ -164,7 +164,7 @@ def run(
     quiet = fmt == Format.json
     sc = _scenario(ctx, scenario, fleet)
     world = world_for(ctx, sc, quiet=quiet)
-    params = service_params(ctx)
+    params = sc.service_params(service_params(ctx))
     demand_rng, noise_rng = rider_streams(seed)
     riders = demand_model(sc.demand.model).riders(sc, world, demand_rng)
     first = min([sc.demand.booking_opens_s, *(r.request_s for r in riders)])
@@ -236,7 +236,8 @@ def sweep(
     sc = _scenario(ctx, scenario, None)
     fleets = _fleet_sizes(fleet)
     world = world_for(ctx, sc, quiet=quiet)
-    work = sweep_jobs(sc, world, service_params(ctx), fleets, range(first_seed, first_seed + seeds))
+    params = sc.service_params(service_params(ctx))
+    work = sweep_jobs(sc, world, params, fleets, range(first_seed, first_seed + seeds))
     with _job_progress(len(work), quiet) as done:
         rows = run_sweep(work, workers=jobs, on_result=done)
     summary = summarise(rows)

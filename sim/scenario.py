@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from common.errors import DrtError
+from common.errors import ConfigError, DrtError
+from dispatch.params import FROM_AREA, ServiceParams
 
 DAY_TYPES = ("weekday", "weekend")
 WORLDS = ("area", "grid")
@@ -253,6 +254,12 @@ class Scenario:
     operations: OperationsSpec = field(default_factory=OperationsSpec)
     grid: GridSpec | None = None
     source: str = ""
+    #: Service settings this scenario's town sets over the area's service.toml ([service]).
+    service: tuple[tuple[str, Any], ...] = ()
+
+    def service_params(self, base: ServiceParams) -> ServiceParams:
+        """The area's service parameters with this scenario's own settings over them."""
+        return replace(base, **dict(self.service)) if self.service else base
 
     def __post_init__(self) -> None:
         if self.world not in WORLDS:
@@ -508,6 +515,7 @@ def scenario_from_dict(data: dict[str, Any], source: Path) -> Scenario:
             raise invalid_setting("grid", str(exc), str(exc), source) from None
     fleet = _fleet(data.pop("fleet", None), source)
     demand = _demand(data.pop("demand", {}), source)
+    service = _service(data.pop("service", {}), source)
     try:
         scenario = Scenario(
             name=str(head.pop("name", source.stem)),
@@ -522,6 +530,7 @@ def scenario_from_dict(data: dict[str, Any], source: Path) -> Scenario:
             operations=ops,
             grid=grid,
             source=str(source),
+            service=service,
         )
     except ScenarioError as exc:
         raise ScenarioError(
@@ -537,6 +546,21 @@ def scenario_from_dict(data: dict[str, Any], source: Path) -> Scenario:
             source,
         )
     return scenario
+
+
+def _service(raw: dict[str, Any], source: Path) -> tuple[tuple[str, Any], ...]:
+    """[service]: settings of dispatch.params.ServiceParams this scenario's town sets."""
+    known = {f.name for f in fields(ServiceParams)} - FROM_AREA
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise invalid_setting(f"service.{unknown[0]}", "サービス設定にない項目です",
+                              "not a service setting", source)  # fmt: skip
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    try:
+        replace(ServiceParams(), **values)  # validated like the service file
+    except (ConfigError, TypeError) as exc:
+        raise invalid_setting("service", str(exc), str(exc), source) from None
+    return tuple(sorted(values.items()))
 
 
 def load_scenario(path: Path) -> Scenario:

@@ -103,3 +103,25 @@ def test_unknown_names_list_the_known_ones(tmp_path: Path) -> None:
     assert info.value.code == "scenario_not_found"
     assert "kurate-today" in info.value.message_en
     assert find_scenario(str(write(tmp_path, GOOD)), SCENARIOS).name == "tiny"
+
+
+def test_a_scenario_s_town_sets_its_own_service_settings(tmp_path: Path) -> None:
+    from dispatch.params import ServiceParams
+
+    base = ServiceParams(promise_slack_s=270)
+    sc = load_scenario(write(tmp_path, GOOD + "\n[service]\nplan_travel_pct = 103\n"))
+    params = sc.service_params(base)
+    assert (params.plan_travel_pct, params.promise_slack_s) == (103, 270)  # the rest: the area's
+    assert load_scenario(write(tmp_path, GOOD)).service_params(base) == base
+    assert shipped("city-scale").service_params(base).plan_travel_pct == 103
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [("plan_travel_pct = 20", "service"), ("peak_bands = []", "service.peak_bands"),
+     ("colour = 1", "service.colour")],
+)  # fmt: skip
+def test_bad_service_settings_in_a_scenario_are_named(tmp_path: Path, table: str, key: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write(tmp_path, GOOD + f"\n[service]\n{table}\n"))
+    assert key in info.value.message_en
