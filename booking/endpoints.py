@@ -284,6 +284,16 @@ def operator_cancel(host: HostDep, actor: ActorDep, booking_id: str) -> s.Bookin
     return trips.cancel(host, actor, booking_id)
 
 
+def csv_file(filename: str, header: list[str], rows: list[list[Any]]) -> Response:
+    """A CSV download for Excel: UTF-8 with a BOM."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(header)
+    w.writerows(rows)
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+
+
 @operator.get("/reports/ridership", response_model=s.Ridership)
 def ridership_report(
     session: SessionDep,
@@ -299,13 +309,8 @@ def ridership_report(
     report = reports.ridership(session, host.world, actor, first, last, by)
     if fmt == "json":
         return report
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["period", *s.RIDERSHIP_FIELDS])
-    for row in report.periods:
-        w.writerow([row.period, *(getattr(row, k) for k in s.RIDERSHIP_FIELDS)])
-    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="ridership.csv"'})  # fmt: skip
+    return csv_file("ridership.csv", ["period", *s.RIDERSHIP_FIELDS],
+                    [[r.period, *(getattr(r, k) for k in s.RIDERSHIP_FIELDS)] for r in report.periods])  # fmt: skip
 
 
 @operator.get("/audit", response_model=list[rs.AuditEntry])
@@ -343,16 +348,13 @@ def audit_log(
         return entries
     people.audit(session, actor, "audit.export", resident_id=resident_id, rows=len(entries))
     tz = host.world.config.calendar.time_zone
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["id", "at", "actor_kind", "actor_name", "actor_id", "action", "resident_id",
-                "booking_id", "details"])  # fmt: skip
-    for e in entries:
-        w.writerow([e.id, e.at.astimezone(tz).isoformat(), e.actor_kind, e.actor_name, e.actor_id,
-                    e.action, e.resident_id or "", e.booking_id or "",
-                    json.dumps(e.details, ensure_ascii=False)])  # fmt: skip
-    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="audit.csv"'})  # fmt: skip
+    header = ["id", "at", "actor_kind", "actor_name", "actor_id", "action", "resident_id",
+              "booking_id", "details"]  # fmt: skip
+    return csv_file("audit.csv", header, [
+        [e.id, e.at.astimezone(tz).isoformat(), e.actor_kind, e.actor_name, e.actor_id, e.action,
+         e.resident_id or "", e.booking_id or "", json.dumps(e.details, ensure_ascii=False)]
+        for e in entries
+    ])  # fmt: skip
 
 
 # -- the operators' console page (served by the app: no internet needed) ------------------

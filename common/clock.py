@@ -39,3 +39,8 @@ def utc_offset_s(zone: tzinfo) -> int:
     (Japan's): read at one fixed instant, so it never depends on today's date."""
     offset = datetime(2026, 1, 1, tzinfo=UTC).astimezone(zone).utcoffset()
     return int(offset.total_seconds()) if offset is not None else 0
+
+
+def late_minutes(over_s: int) -> int:
+    """A delay in whole minutes, rounded up (61 s late: 2 minutes); 0 when not late."""
+    return -(-over_s // 60) if over_s > 0 else 0

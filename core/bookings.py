@@ -20,7 +20,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from common.clock import at, now_utc
+from common.clock import at, late_minutes, now_utc
 from common.errors import Forbidden, IdempotencyKeyReused, InvalidInput, NotFound
 from common.ids import body_hash, new_id
 from core import models as m
@@ -490,6 +490,14 @@ def day_bookings(
     if unknown:
         raise InvalidInput(f"予約の状態「{unknown[0]}」はありません。", f"No booking status {unknown[0]!r}.",
                            field="status", allowed=list(STATUSES))  # fmt: skip
+    audit(session, actor, "booking.day_list", day=day.isoformat(), vehicle=vehicle,
+          status=list(statuses))  # fmt: skip
+    return _board(host, session, day, vehicle, statuses)
+
+
+def _board(
+    host: DispatchHost, session: Session, day: date, vehicle: str | None, statuses: Sequence[str]
+) -> s.DayBookings:
     world = host.world
     tz = world.config.calendar.time_zone
     start = datetime.combine(day, time(0), tz)
@@ -498,8 +506,6 @@ def day_bookings(
         .where(m.Booking.pickup_from >= start, m.Booking.pickup_from < start + timedelta(days=1))
         .order_by(m.Booking.pickup_from, m.Booking.id)
     ).all()
-    audit(session, actor, "booking.day_list", day=day.isoformat(), vehicle=vehicle,
-          status=list(statuses))  # fmt: skip
     riders = _let_go(session, rows)
     host.retime_if_behind()
     with host.read() as d:
@@ -519,7 +525,7 @@ def day_bookings(
                    0 if drop is None else drop - int(b.dropoff_by.timestamp()))  # fmt: skip
         r = riders.get(b.resident_id)
         out.append(s.DayBooking(**v.model_dump(), vehicle_id=base, rider_name=r.name if r else "",
-                                rider_phone=r.phone if r else "", late_by_min=-(-late // 60),
+                                rider_phone=r.phone if r else "", late_by_min=late_minutes(late),
                                 vehicle_in_service=vid not in out_of_service))  # fmt: skip
     return s.DayBookings(date=day, bookings=out, counts=counts, vehicles=running)
 
@@ -586,7 +592,7 @@ def withdraw_vehicle(
         audit(step.session, actor, "vehicle.withdraw", vehicle=vehicle, day=day.isoformat(),
               moved=len(result.moved), stranded=len(result.stranded))  # fmt: skip
         step.publish("vehicle_withdrawn", [target], stranded=list(result.stranded))
-    board = {b.id: b for b in day_bookings(host, session, actor, day).bookings}
+    board = {b.id: b for b in _board(host, session, day, None, ()).bookings}
     rows = {b.dispatch_id: b.id for b in session.scalars(
         select(m.Booking).where(m.Booking.dispatch_id.in_([*result.stranded, *(i for i, _ in result.moved)]))
     )}  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from common.clock import at
+from common.clock import at, late_minutes
 from common.errors import DrtError
 from core import schemas as s
 from core.host import DispatchHost
@@ -83,7 +83,7 @@ def fleet(host: DispatchHost, day: date, now_s: int) -> s.Fleet:
                                      kind=str(ps.kind), planned=at(ps.planned_s).astimezone(tz)
                                      if ps.planned_s >= 0 else None))  # fmt: skip
         out.append(s.FleetVehicle(
-            vehicle_id=base, state=state, late_by_min=-(-late // 60) if late > 0 else 0,
+            vehicle_id=base, state=state, late_by_min=late_minutes(late),
             position=None if pos is None else {"lat": pos["lat"], "lon": pos["lon"]},
             gps_age_s=age, next_stops=shown, route=route,
         ))  # fmt: skip

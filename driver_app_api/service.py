@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.auth import dummy_hash, hash_password, hash_token, new_token, verify_password
-from common.clock import at, now_utc
+from common.clock import at, late_minutes, now_utc
 from common.errors import DrtError, NotAuthenticated, NotFound
 from common.ids import body_hash, new_id
 from common.ratelimit import Attempts
@@ -379,7 +379,7 @@ def manifest(host: DispatchHost, session: Session, actor: DriverActor) -> s.Mani
             passengers=dict(row.passengers), wheelchairs=row.wheelchairs,
             needs_help=bool(resident and resident.needs_help),
             fare_yen=row.fare_yen if ps.kind == StopKind.PICKUP else 0, status=row.status,
-            late_by_min=-(-over_s // 60) if over_s > 0 else 0,
+            late_by_min=late_minutes(over_s),
         ))  # fmt: skip
     kept = [(x, n) for x, n in zip(stops, nodes, strict=True) if x.riders or x.kind == "break"]
     polyline, duration = None, None

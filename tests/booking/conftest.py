@@ -7,7 +7,7 @@ with a clock the test moves: it starts on Wednesday 2 December 2026, 10:00 in Ku
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -115,3 +115,10 @@ def svc(
     app = service_app(db_schema, redis_prefix, service_backends, world, clock)
     with TestClient(app) as client:
         yield signed_in(client, clock, db_schema, world)
+
+
+def with_second_van(world: World) -> World:
+    """The same world with a second van (van-2, same depot and size) beside van-1."""
+    first = world.config.vehicles[0]
+    config = replace(world.config, vehicles=(first, replace(first, id="van-2", name="2号")))
+    return replace(world, config=config)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 
 from core.world import World
 from server.seed import DEMO_OPERATOR
-from tests.booking.conftest import START, Clock
+from tests.booking.conftest import START, Clock, with_second_van
 from tests.server.test_pages_csp import CHROMIUM, FLAGS, WATCH
 from tests.server.test_pages_csp import demo as demo
 from tests.server.test_pages_csp import demo_clock as demo_clock
@@ -26,9 +25,7 @@ pytestmark = pytest.mark.services
 @pytest.fixture(scope="module")
 def world(world: World) -> World:
     """Kurate with a second van (van-2 beside van-1), so that a booking can be moved."""
-    first = world.config.vehicles[0]
-    config = replace(world.config, vehicles=(first, replace(first, id="van-2", name="2号")))
-    return replace(world, config=config)
+    return with_second_van(world)
 
 
 @pytest.fixture

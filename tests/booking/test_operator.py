@@ -6,14 +6,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
 from core.world import World
-from tests.booking.conftest import START, Clock, Svc, service_app, signed_in
+from tests.booking.conftest import START, Clock, Svc, service_app, signed_in, with_second_van
 from tests.harness import Backends, IsolatedDatabase
 
 pytestmark = pytest.mark.services
@@ -183,9 +182,7 @@ def two_vans(
     db_schema: IsolatedDatabase, redis_prefix: str, service_backends: Backends, world: World
 ) -> Iterator[Svc]:
     """The service with a second van (van-2, same depot) beside van-1."""
-    first = world.config.vehicles[0]
-    config = replace(world.config, vehicles=(first, replace(first, id="van-2", name="2号")))
-    both = replace(world, config=config)
+    both = with_second_van(world)
     clock = Clock(START)
     app = service_app(db_schema, redis_prefix, service_backends, both, clock)
     with TestClient(app) as client:
