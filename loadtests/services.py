@@ -63,6 +63,31 @@ def missing_binaries() -> list[str]:
     return [str(p) for p in needed if not os.access(p, os.X_OK)]
 
 
+def child_processes(ppid: int) -> list[tuple[int, str]]:
+    """``(pid, whole command line)`` of each living process whose parent is ``ppid``, by pid.
+
+    Read from ``/proc``, not ``ps``: ``ps`` cuts the command line to the terminal's width
+    (``COLUMNS``, 80 on a CI runner), and a cut line hid the word that tells uvicorn's workers
+    from multiprocessing's resource tracker.
+    """
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        if int(fields[1]) != ppid or fields[0] == "Z" or not cmdline:
+            continue
+        found.append(
+            (int(entry.name), cmdline.rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace"))
+        )
+    return sorted(found)
+
+
 # -- Redis -------------------------------------------------------------------------------------
 
 
@@ -330,14 +355,8 @@ class DrtServer:
         """The worker processes uvicorn's supervisor runs now (children of the server)."""
         if self.proc is None:
             return []
-        out = subprocess.run(["ps", "--ppid", str(self.proc.pid), "-o", "pid=,args="],
-                             capture_output=True, text=True, timeout=10).stdout  # fmt: skip
-        pids = []
-        for line in out.splitlines():
-            pid, _, args = line.strip().partition(" ")
-            if "multiprocessing" in args and "resource_tracker" not in args:
-                pids.append(int(pid))
-        return pids
+        return [pid for pid, args in child_processes(self.proc.pid)
+                if "multiprocessing" in args and "resource_tracker" not in args]  # fmt: skip
 
     def kill_worker(self, index: int = 0) -> int:
         """SIGKILL one worker (uvicorn starts a replacement); returns its pid."""
@@ -376,7 +395,7 @@ class DrtServer:
         """``ps`` of the server's process group (for reports when something did not start)."""
         if self.proc is None:
             return ""
-        return subprocess.run(["ps", "-g", str(self.proc.pid), "-o", "pid=,ppid=,stat=,etime=,args="],
+        return subprocess.run(["ps", "-ww", "-g", str(self.proc.pid), "-o", "pid=,ppid=,stat=,etime=,args="],
                               capture_output=True, text=True, timeout=10).stdout  # fmt: skip
 
     def kill(self) -> None:
