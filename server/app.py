@@ -23,6 +23,7 @@ import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
@@ -278,7 +279,9 @@ def create_app(
             if writer_db is not db:
                 writer_db.dispose()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # FastAPI with Swagger UI served by the app itself (no CDN)
+        redoc_url=None,
+        static_url="/docs-assets",
         title="鞍手町のりあいバス 予約サービス / Kurate DRT booking API",
         version="1.0",
         description=(
@@ -289,7 +292,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body_bytes=max_body_bytes)
-    docs = (app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
+    docs = ("/docs", app.swagger_ui_oauth2_redirect_url)
     app.add_middleware(SecurityHeaders, docs_paths=[p for p in docs if p])  # the outer one
     document_errors(app)
     for router in ROUTERS:

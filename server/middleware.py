@@ -9,8 +9,8 @@ get a body that is bounded. It also turns an unexpected exception into a ``500
 internal_error`` envelope before the server logs it.
 
 :class:`SecurityHeaders` (outer) puts the security headers on every response: a
-Content-Security-Policy (``default-src 'self'``; the API docs may load Swagger UI and ReDoc
-from their CDN, and run their one inline script, allowed by its hash), ``nosniff``,
+Content-Security-Policy (``default-src 'self'``; the API docs, Swagger UI served by the app
+itself, may run their one inline script, allowed by its hash), ``nosniff``,
 ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer``; ``Cache-Control: no-store`` on
 every /v1/ answer (personal data); ``Retry-After`` on every 503.
 """
@@ -39,12 +39,11 @@ BASE_POLICY = {
     "frame-ancestors": ["'none'"],
     "object-src": ["'none'"],
 }
-DOCS_POLICY = {  # Swagger UI (/docs) and ReDoc (/redoc) from their CDN, as FastAPI serves them
+DOCS_POLICY = {  # Swagger UI (/docs), its files under /docs-assets, nothing from elsewhere
     **BASE_POLICY,
-    "script-src": ["'self'", "https://cdn.jsdelivr.net"],
-    "style-src": ["'self'", "https://cdn.jsdelivr.net", "https://fonts.googleapis.com"],
-    "img-src": ["'self'", "data:", "https://fastapi.tiangolo.com", "https://cdn.jsdelivr.net"],
-    "font-src": ["'self'", "https://fonts.gstatic.com"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
     "worker-src": ["'self'", "blob:"],
 }
 FIXED_HEADERS = [

@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -70,7 +71,7 @@ def test_the_pages_run_under_the_policy(demo: str) -> None:
         if os.environ.get("CI"):
             pytest.fail("CI needs Debian's chromium package (.ci/run installs it)")
         pytest.skip("install Debian's chromium package to run the browser test")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import Route, expect, sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
@@ -94,6 +95,23 @@ def test_the_pages_run_under_the_policy(demo: str) -> None:
         page.goto(demo + "/driver/")
         expect(page.locator("#setup")).to_be_visible()  # app.js ran and chose the first step
         page.wait_for_timeout(300)
+        assert page.evaluate("window.__csp") == []
+
+        outside: list[str] = []  # no internet where the town runs it: nothing from elsewhere
+
+        def local_only(route: Route) -> None:
+            if urlsplit(route.request.url).hostname == "127.0.0.1":
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", local_only)
+        page.goto(demo + "/docs")
+        expect(page.locator(".opblock").first).to_be_visible()  # Swagger UI read the API
+        expect(page.locator(".opblock-summary-path", has_text="/v1/quotes").first).to_be_visible()
+        page.wait_for_timeout(300)
+        assert outside == []
         assert page.evaluate("window.__csp") == []
         assert errors == []
         browser.close()
