@@ -28,7 +28,7 @@ from dispatch.model import (
     TooManyPassengers,
     TripRequest,
 )
-from dispatch.state import Booking, FleetState
+from dispatch.state import Booking, FleetState, due_times
 
 
 class Quoting(FleetState):
@@ -157,7 +157,8 @@ class Quoting(FleetState):
         if not in_service:
             return None, Reason.NO_VEHICLE_IN_SERVICE
         new = (early, late, drop_by - slack, max_ride - slack)  # planned inside the promise
-        problem, stop_of, (p, d) = self.build_problem(in_service, (r, new), now_s)
+        due = due_times(new)
+        problem, stop_of, (p, d) = self.build_problem(in_service, (r, new, due), now_s)
         best, best_v, reasons = None, -1, Counter[int]()
         weight = self.params.asap_wait_weight if r.mode == Mode.ASAP else 0.0
         for k, vid in enumerate(in_service):
@@ -198,6 +199,7 @@ class Quoting(FleetState):
             pickup_latest_s=keep_to,
             dropoff_latest_s=plan_drop_by,
             ride_limit_s=max_ride - slack,
+            due_s=due,
             group=group,
         )
         self.bookings[booking.id] = booking

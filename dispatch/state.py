@@ -53,9 +53,11 @@ class Booking:
     pickup_latest_s: int
     dropoff_latest_s: int  # the plan's latest drop-off (the promise's, less the slack)
     ride_limit_s: int  # the plan's longest ride (the promise's, less the slack)
+    due_s: tuple[int, int]  # when its pickup and drop-off are due: the bands they drive in
     ride_started_s: int | None = None
     promise_broken: bool = False
     group: str = ""  # the rider's original request id, shared by its alternatives
+    protected: bool = False  # an operator keeps it on its vehicle: no repair moves it away
 
     @property
     def persons(self) -> int:
@@ -75,6 +77,16 @@ class Vehicle:
 
 
 Entry = tuple[str, StopKind]  # (booking id or break id, kind)
+
+
+def due_times(window: tuple[int, int, int, int]) -> tuple[int, int]:
+    """When a request's pickup and drop-off are due, from the windows it was planned in
+    ``(pickup earliest, pickup latest, drop-off latest, longest ride)``: the pickup in the
+    middle of its window, the drop-off half its longest ride before its latest time. A
+    booking keeps these for good (:attr:`Booking.due_s`), so each stop stays in the peak band
+    its plan was made in, whatever its windows become."""
+    early, late, drop_by, ride = window
+    return (early + late) // 2, drop_by - min(ride, drop_by) // 2
 
 
 def hold_expired(b: Booking, now_s: int) -> bool:
@@ -106,6 +118,7 @@ class _Block:
 
     entries: list[Entry]
     rows: Floats  # (n, 8): loc, early, late, svc, dq, dw, kind, maxride
+    due: Floats  # when each stop is due (its peak band)
     partner: Ints  # block index of the other stop of the request, or -1
     ride_from: Floats
     load0: int
@@ -268,10 +281,11 @@ class FleetState:
     def build_problem(
         self,
         vehicle_ids: list[str],
-        extra: tuple[TripRequest, tuple[int, int, int, int]] | None,
+        extra: tuple[TripRequest, tuple[int, int, int, int], tuple[int, int]] | None,
         now_s: int = 0,
     ) -> tuple[Problem, dict[Entry, int], tuple[int, int]]:
-        """Arrays for these vehicles' plans (and one new request, last two stops).
+        """Arrays for these vehicles' plans (and one new request, last two stops: the request,
+        its windows and when its stops are due, :func:`due_times`).
 
         Stops are numbered vehicle by vehicle (START, END, then the plan in order), then the
         new request. A vehicle leaves its place no earlier than when it is free and no
@@ -282,6 +296,7 @@ class FleetState:
         n = sum(2 + len(blk.entries) for blk in blocks) + (2 if extra is not None else 0)
         rows = np.zeros((n, 8))
         rows[:, 7] = INF
+        due = np.zeros(n)  # when each stop is due (the band its drive to it takes)
         partner = np.full(n, -1, dtype=np.int64)
         ride_from = np.zeros(n)
         stop_of: dict[Entry, int] = {}
@@ -297,8 +312,10 @@ class FleetState:
             head.append((spec.depot, 0, spec.shift_end_s, 0, 0, 0, END, INF))
             ends.append(off + 1)
             first, count = off + 2, len(blk.entries)
+            due[off], due[off + 1] = leave, spec.shift_end_s
             if count:
                 rows[first : first + count] = blk.rows
+                due[first : first + count] = blk.due
                 partner[first : first + count] = np.where(blk.partner >= 0, blk.partner + first, -1)
                 ride_from[first : first + count] = blk.ride_from
                 stop_of.update(zip(blk.entries, range(first, first + count), strict=True))
@@ -312,7 +329,7 @@ class FleetState:
             rows[np.column_stack((starts, starts + 1)).ravel()] = np.array(head)
         new = (-1, -1)
         if extra is not None:
-            r, (e0, l0, drop_by, ride) = extra
+            r, (e0, l0, drop_by, ride), due[off : off + 2] = extra
             persons = r.seats + r.wheelchairs
             rows[off] = (
                 r.origin,
@@ -332,7 +349,7 @@ class FleetState:
             new = (off, off + 1)
         n_v = len(vehicle_ids)
         place = rows[:, 0].astype(np.int64)
-        loc = place if len(self._band_pcts) == 1 else self._banded(place, rows)
+        loc = place if len(self._band_pcts) == 1 else self._banded(place, due)
         problem = Problem(
             loc=loc,
             early=rows[:, 1].copy(),
@@ -357,15 +374,11 @@ class FleetState:
         )
         return problem, stop_of, new
 
-    def _banded(self, place: Ints, rows: Floats) -> Ints:
+    def _banded(self, place: Ints, due: Floats) -> Ints:
         """Rows of the banded matrix: each stop's place in the block of the peak factor of
-        when it is due (a pickup or break: the middle of its window; a drop-off: half its
-        longest ride before its latest time; a vehicle's start: when it leaves)."""
-        early, late, kind, ride = rows[:, 1], rows[:, 2], rows[:, 6], rows[:, 7]
-        due = (early + late) / 2
-        due = np.where(kind == DROPOFF, late - np.minimum(ride, late) / 2, due)
-        due = np.where(kind == START, early, np.where(kind == END, late, due))
-        local = (np.where(np.isfinite(due), due, early) + self.params.local_offset_s) % 86400
+        when it is due (a booking's stops: :attr:`Booking.due_s`; a break: the middle of its
+        window; a vehicle's start: when it leaves)."""
+        local = (due + self.params.local_offset_s) % 86400
         bands = np.zeros(len(place), dtype=np.int64)
         for start, end, pct in self.params.peak_bands:
             bands[(local >= start) & (local < end)] = self._band_pcts.index(pct)
@@ -380,6 +393,7 @@ class FleetState:
             return cached
         p = self.params
         rows: list[tuple[float, float, float, float, float, float, float, float]] = []
+        due = np.zeros(len(entries))
         ride_from = np.zeros(len(entries))
         partner = np.full(len(entries), -1, dtype=np.int64)
         pickup_at: dict[str, int] = {}
@@ -390,9 +404,11 @@ class FleetState:
                 rows.append(
                     (brk.place, brk.earliest_s, brk.latest_s, brk.duration_s, 0, 0, BREAK_KIND, INF)
                 )
+                due[i] = (brk.earliest_s + brk.latest_s) // 2
                 continue
             b = self.bookings[ident]
             r = b.request
+            due[i] = b.due_s[0] if k == StopKind.PICKUP else b.due_s[1]
             if k == StopKind.PICKUP:
                 rows.append((
                     r.origin, b.pickup_earliest_s, b.pickup_latest_s,
@@ -413,6 +429,7 @@ class FleetState:
         block = _Block(
             entries=list(entries),
             rows=np.array(rows, dtype=np.float64).reshape(len(entries), 8),
+            due=due,
             partner=partner,
             ride_from=ride_from,
             load0=seats_on,

@@ -8,9 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from common.errors import ConfigError
-from dispatch.model import Offer
+from dispatch.engine import Dispatcher
+from dispatch.kernels import OK
+from dispatch.model import Mode, Offer
 from dispatch.params import ServiceParams, load_params
 from tests.dispatch.conftest import NOW, H, ask, check_invariants, make_dispatcher
 
@@ -66,3 +70,37 @@ def test_a_service_file_cannot_set_the_bands_themselves(tmp_path: Path) -> None:
         load_params(path)
     path.write_text("[promise]\nplan_peak_traffic = true\n")
     assert load_params(path).plan_peak_traffic
+
+
+def _every_plan_keeps(d: Dispatcher, now: int) -> None:
+    for vid in d.vehicles:
+        problem, stop_of, _ = d.build_problem([vid], None, now)
+        assert problem.check(0, [stop_of[e] for e in d.plans[vid]]) == OK, vid
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5), st.integers(0, 5), st.sampled_from(list(Mode)), st.integers(0, 90)
+        ).filter(lambda t: t[0] != t[1]),
+        min_size=1,
+        max_size=10,
+    ),
+    st.integers(8 * H + 15 * 60, 9 * H + 30 * 60),
+)
+def test_a_plan_made_in_bands_stays_feasible_in_them(
+    wanted: list[tuple[int, int, Mode, int]], band_end: int
+) -> None:
+    """A stop keeps the band it was planned in: the windows a booking keeps after its quote
+    are narrower than the ones searched, and their middle may lie in another band (a plan
+    that the quote found feasible failed the check as soon as it was stored, which the
+    fault tests' replay found on CI)."""
+    params = ServiceParams(plan_peak_traffic=True).with_peak_bands(((7 * H, band_end, 180),), 0)
+    d = make_dispatcher(vans=2, params=params)
+    for i, (o, dest, mode, minute) in enumerate(wanted):
+        at = None if mode == Mode.ASAP else NOW + 600 + 60 * minute
+        offer = d.quote(ask(f"r{i}", o, dest, mode=mode, at=at), NOW)
+        if isinstance(offer, Offer):
+            d.confirm(offer.booking_id, NOW)
+        _every_plan_keeps(d, NOW)
