@@ -245,6 +245,24 @@ def operator_move(
     return trips.move_booking(host, actor, booking_id, body)
 
 
+@operator.post("/bookings/{booking_id}/protect", response_model=s.DayBooking)
+def operator_protect(
+    session: SessionDep, host: HostDep, actor: ActorDep, booking_id: str, body: s.ProtectRequest
+) -> s.DayBooking:
+    """Keep a confirmed booking on its vehicle (``protected: true``: no delay repair or
+    re-optimisation moves it elsewhere; an operator's move or taking the vehicle out of
+    service still does), or let the engine move it again. Idempotent; answers the board row."""
+    return trips.protect_booking(host, session, actor, booking_id, body)
+
+
+@operator.post("/bookings/{booking_id}/no-show", response_model=s.Booking)
+def operator_no_show(host: HostDep, actor: ActorDep, booking_id: str) -> s.Booking:
+    """Record that the rider did not come, for a driver who phoned it in (the tablet not in
+    use); from the start of the promised pickup window. Idempotent. 409
+    ``booking_not_changeable`` says why not (too early, not a confirmed booking)."""
+    return trips.operator_no_show(host, actor, booking_id)
+
+
 @operator.get("/fleet", response_model=s.Fleet)
 def operator_fleet(
     host: HostDep,

@@ -32,11 +32,13 @@ from core.commands import (
     Confirm,
     Move,
     NoShow,
+    Protect,
     Quote,
     Withdraw,
     request_payload,
 )
 from core.errors import (
+    BookingNotChangeable,
     BookingSuspended,
     CancelTooLate,
     MoveNotPossible,
@@ -510,6 +512,7 @@ def _board(
     host.retime_if_behind()
     with host.read() as d:
         live = d.live_times()
+        kept = {b.dispatch_id for b in rows if (x := d.booking(b.dispatch_id)) and x.protected}
         views = [(b, booking_view(session, world, b, d, riders)) for b in rows]
         today = [v for v in d.vehicle_ids() if v.partition("@")[2] in ("", day.isoformat())]
         running = sorted({v.partition("@")[0] for v in today})
@@ -526,7 +529,8 @@ def _board(
         r = riders.get(b.resident_id)
         out.append(s.DayBooking(**v.model_dump(), vehicle_id=base, rider_name=r.name if r else "",
                                 rider_phone=r.phone if r else "", late_by_min=late_minutes(late),
-                                vehicle_in_service=vid not in out_of_service))  # fmt: skip
+                                vehicle_in_service=vid not in out_of_service,
+                                protected=b.dispatch_id in kept))  # fmt: skip
     return s.DayBookings(date=day, bookings=out, counts=counts, vehicles=running)
 
 
@@ -575,6 +579,57 @@ def move_booking(
     )  # fmt: skip
 
 
+def protect_booking(
+    host: DispatchHost, session: Session, actor: Actor, booking_id: str, body: s.ProtectRequest
+) -> s.DayBooking:
+    """An operator keeps a confirmed booking on its vehicle, or lets the engine move it
+    again (idempotent: asking for the state it is in changes nothing and logs nothing)."""
+    require_staff(actor, "operator", "admin")
+    with host.write() as step:
+        b = _own_booking(step.session, actor, booking_id)
+        live = step.view.booking(b.dispatch_id)
+        if b.status != "confirmed" or live is None:
+            raise BookingNotChangeable(
+                "乗車前の確定した予約だけ、車を固定できます。",
+                f"Only a confirmed booking not yet on board can be kept on its vehicle "
+                f"(this one is {b.status}).",
+                status=b.status,
+            )
+        if live.protected != body.protected:
+            step.do(Protect(b.dispatch_id, body.protected))
+            audit(step.session, actor, "booking.protect", resident_id=b.resident_id,
+                  booking_id=b.id, protected=body.protected,
+                  vehicle=live.vehicle_id.partition("@")[0])  # fmt: skip
+        day = b.pickup_from.astimezone(host.world.config.calendar.time_zone).date()
+    return next(x for x in _board(host, session, day, None, ()).bookings if x.id == b.id)
+
+
+def operator_no_show(host: DispatchHost, actor: Actor, booking_id: str) -> s.Booking:
+    """An operator records that the rider did not come, for a driver who phoned it in (the
+    tablet not in use); from the start of the promised pickup window. Idempotent."""
+    require_staff(actor, "operator", "admin")
+    with host.write() as step:
+        b = _own_booking(step.session, actor, booking_id)
+        if b.status != "no_show":
+            if b.status != "confirmed":
+                raise BookingNotChangeable(
+                    f"この予約は「来られなかった」にできません(今の状態: {b.status})。",
+                    f"Only a confirmed booking can be recorded as a no-show (this one is {b.status}).",
+                    status=b.status,
+                )  # fmt: skip
+            opens = b.pickup_from.astimezone(host.world.config.calendar.time_zone)
+            if at(step.now_s) < b.pickup_from:
+                raise BookingNotChangeable(
+                    f"お迎えの時間帯({opens:%H:%M}〜)になるまでは「来られなかった」にできません。",
+                    f"A no-show can be recorded from the start of the pickup window ({opens:%H:%M}).",
+                    pickup_from=b.pickup_from.isoformat(),
+                )  # fmt: skip
+            rider_stop(step, b, "no_show", reported=True)
+            audit(step.session, actor, "booking.no_show", resident_id=b.resident_id,
+                  booking_id=b.id)  # fmt: skip
+        return booking_view(step.session, host.world, b, step.view)
+
+
 def withdraw_vehicle(
     host: DispatchHost, session: Session, actor: Actor, vehicle: str, day: date
 ) -> s.Withdrawn:
@@ -612,8 +667,9 @@ STATUS_AFTER: dict[RiderEvent, str] = {"board": "onboard", "alight": "completed"
 
 
 def rider_stop(
-    step: Step, b: m.Booking, event: RiderEvent, payment_method: str | None = None
-) -> None:
+    step: Step, b: m.Booking, event: RiderEvent, payment_method: str | None = None,
+    *, reported: bool = False,
+) -> None:  # fmt: skip
     """A rider boarded, alighted or did not come: the dispatcher, the row and the screens.
 
     The one use case behind the tablet's buttons and the demo's simulated vans; the caller
@@ -624,7 +680,7 @@ def rider_stop(
     elif event == "alight":
         step.do(Alight(b.dispatch_id))
     else:
-        step.do(NoShow(b.dispatch_id))
+        step.do(NoShow(b.dispatch_id, reported=reported))
     status = STATUS_AFTER[event]
     b.status, b.updated_at = status, now_utc()
     if event == "board" and payment_method is not None:

@@ -172,6 +172,18 @@ class Move:
 
 
 @dataclass(frozen=True, slots=True)
+class Protect:
+    """An operator keeps a confirmed booking on its vehicle (``on``), or lets it move again."""
+
+    op: ClassVar[str] = "protect"
+    booking: str
+    on: bool
+
+    def run(self, d: Dispatcher, places: Places, now_s: int) -> Booking:
+        return d.protect(self.booking, self.on)
+
+
+@dataclass(frozen=True, slots=True)
 class Withdraw:
     """An operator takes a vehicle out of service (its riders re-planned where they fit)."""
 
@@ -202,22 +214,26 @@ class Alight:
 
 @dataclass(frozen=True, slots=True)
 class NoShow:
+    """The rider did not come: at the vehicle's stop (the tablet) or ``reported`` by an
+    operator for the driver."""
+
     op: ClassVar[str] = "no_show"
     booking: str
+    reported: bool = False  # absent from log rows written before operators could record it
 
     def run(self, d: Dispatcher, places: Places, now_s: int) -> Booking:
-        return d.no_show(self.booking, now_s)
+        return d.no_show(self.booking, now_s, reported=self.reported)
 
 
 AnyCommand = (
     VehicleDay | StartShift | VehicleAt | EndShift | Expire | SetParams | Retime | Quote
-    | Confirm | Cancel | Move | Withdraw | Board | Alight | NoShow
+    | Confirm | Cancel | Move | Protect | Withdraw | Board | Alight | NoShow
 )  # fmt: skip
 COMMANDS: dict[str, type[AnyCommand]] = {
     c.op: c
     for c in (
         VehicleDay, StartShift, VehicleAt, EndShift, Expire, SetParams, Retime, Quote,
-        Confirm, Cancel, Move, Withdraw, Board, Alight, NoShow,
+        Confirm, Cancel, Move, Protect, Withdraw, Board, Alight, NoShow,
     )
 }  # fmt: skip
 

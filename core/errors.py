@@ -53,3 +53,10 @@ class NoMeetingPointNear(DrtError):
 class MoveNotPossible(DrtError):
     code = "move_not_possible"
     http_status = 409
+
+
+class BookingNotChangeable(DrtError):
+    """An operator's override asked of a booking in a state that does not allow it."""
+
+    code = "booking_not_changeable"
+    http_status = 409

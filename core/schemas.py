@@ -130,6 +130,9 @@ class DayBooking(Booking):
         description="minutes the plan's pickup lies past the window, or its drop-off past the "
         "promised latest (0: on time)"
     )
+    protected: bool = Field(
+        False, description="an operator keeps it on its vehicle: the engine never moves it"
+    )
 
 
 class MoveRequest(Strict):
@@ -137,6 +140,14 @@ class MoveRequest(Strict):
         min_length=1, max_length=24, description="the vehicle to move it to (van-2)"
     )
     dry_run: bool = Field(False, description="only say whether it fits and when; change nothing")
+
+
+class ProtectRequest(Strict):
+    protected: bool = Field(
+        strict=True,
+        description="true: keep the booking on its vehicle (no automatic move); false: let the "
+        "engine move it again",
+    )
 
 
 class MoveResult(BaseModel):

@@ -70,9 +70,22 @@ class Lifecycle(FleetState):
         )
         return b
 
-    def no_show(self, booking_id: str, now_s: int) -> Booking:
-        """The rider did not come; allowed only once the promised window has opened."""
-        b = self._at_stop(booking_id, BookingStatus.CONFIRMED, StopKind.PICKUP)
+    def no_show(self, booking_id: str, now_s: int, *, reported: bool = False) -> Booking:
+        """The rider did not come; allowed only once the promised window has opened.
+
+        ``reported``: an operator records it for the driver (told by phone, the tablet not in
+        use): the stop need not be the vehicle's current one, and the vehicle stays where it
+        was last known."""
+        if reported:
+            b = self._booking(booking_id)
+            if b.status != BookingStatus.CONFIRMED:
+                raise InvalidTransition(
+                    f"この予約は今この操作ができる状態ではありません(状態: {b.status})",
+                    f"This booking cannot do that now (status: {b.status}, needed: confirmed)",
+                    booking_id=booking_id,
+                )
+        else:
+            b = self._at_stop(booking_id, BookingStatus.CONFIRMED, StopKind.PICKUP)
         if now_s < b.promise.pickup_from_s:
             raise InvalidTransition(
                 "お約束の時間帯より前は「来られなかった」にできません",
@@ -80,7 +93,8 @@ class Lifecycle(FleetState):
                 booking_id=booking_id,
             )
         self._release(b, BookingStatus.NO_SHOW)
-        self._vehicle_at(b.vehicle_id, b.request.origin, now_s)
+        if not reported:
+            self._vehicle_at(b.vehicle_id, b.request.origin, now_s)
         return b
 
     def take_break(self, vehicle_id: str, break_id: str, now_s: int) -> Break:

@@ -3,8 +3,8 @@
 The model: pickups and drop-offs on the same vehicle, seat and wheelchair capacities (with the
 riders already on board), a time dimension whose windows are exactly the promise windows of
 the plans, the maximum ride time of each rider, vehicles starting where they are now, riders on
-board bound to their vehicle, breaks bound to their vehicle, and the stop a vehicle is driving
-to kept first. Travel times and costs are whole matrices registered with the solver, not
+board bound to their vehicle, breaks bound to their vehicle, bookings an operator protected
+kept on their vehicle, and the stop a vehicle is driving to kept first. Travel times and costs are whole matrices registered with the solver, not
 per-arc Python callbacks. The search starts from the current plans and runs under a time limit.
 
 A new plan is adopted only when every one of its routes passes the engine's own feasibility
@@ -67,6 +67,8 @@ def reoptimize(dispatcher: Dispatcher, now_s: int, time_limit_s: float = 2.0) ->
     solver = model.solver()
 
     owner = {s: k for k, r in enumerate(routes) for s in r}
+    entry_of: dict[int, Entry] = {s: e for e, s in stop_of.items()}
+    protected = {i for i, b in dispatcher.bookings.items() if b.protected}
     for k in range(len(vids)):
         start, end = model.Start(k), model.End(k)
         time.CumulVar(start).SetRange(int(problem.early[starts[k]]), horizon)
@@ -84,7 +86,9 @@ def reoptimize(dispatcher: Dispatcher, now_s: int, time_limit_s: float = 2.0) ->
         if problem.kind[s] == DROPOFF and problem.partner[s] < 0:  # rider on board
             late = min(late, problem.ride_from[s] + problem.maxride[s])
             model.VehicleVar(index).SetValue(owner[s])
-        elif problem.kind[s] not in (PICKUP, DROPOFF):  # a break stays with its driver
+        elif problem.kind[s] not in (PICKUP, DROPOFF) or (  # a break stays with its driver,
+            problem.kind[s] == PICKUP and entry_of[s][0] in protected  # and what an operator kept
+        ):
             model.VehicleVar(index).SetValue(owner[s])
         time.CumulVar(index).SetRange(int(problem.early[s]), int(min(late, horizon)))
         if problem.kind[s] == PICKUP:
@@ -126,7 +130,6 @@ def reoptimize(dispatcher: Dispatcher, now_s: int, time_limit_s: float = 2.0) ->
     after = sum(problem.cost_of(k, r) for k, r in enumerate(new_routes))
     if after >= before - 1e-6:
         return ReoptResult(False, before, after, "no improvement")
-    entry_of: dict[int, Entry] = {s: e for e, s in stop_of.items()}
     for k, route in enumerate(new_routes):
         dispatcher.plans[vids[k]] = [entry_of[s] for s in route]
         for ident, kind in dispatcher.plans[vids[k]]:

@@ -107,10 +107,11 @@ class Road(FleetState):
         late_by = self._lateness(vehicle_id, now_s)
         if not late_by:
             return []
-        # Least harmful repair first: move affected (not yet on board) riders to another vehicle.
+        # Least harmful repair first: move affected (not yet on board) riders to another
+        # vehicle, unless an operator protected the booking on this one.
         for ident in sorted({ident for ident, _ in late_by if ident in self.bookings}):
             b = self.bookings[ident]
-            if b.status == BookingStatus.CONFIRMED:
+            if b.status == BookingStatus.CONFIRMED and not b.protected:
                 self._move(b, now_s)
         # Who is still late here, now that some riders may have moved on: keep them and widen
         # their planned windows to what is now possible; where that goes past what they were
@@ -160,6 +161,21 @@ class Road(FleetState):
             return MoveCheck(booking_id, vehicle_id, False, reason)
         return MoveCheck(booking_id, vehicle_id, True, None, *placed[1:])
 
+    def protect(self, booking_id: str, on: bool) -> Booking:
+        """An operator's override: keep (``on``) a confirmed booking on its vehicle, or let the
+        engine move it again. A protected booking is never moved to another vehicle by a
+        repair or a re-optimisation; an operator's own move or taking its vehicle out of
+        service still moves it (and it stays protected there)."""
+        b = self._booking(booking_id)
+        if b.status != BookingStatus.CONFIRMED:
+            raise InvalidTransition(
+                "乗車前の確定した予約だけ、車を固定できます。",
+                f"Only a confirmed booking not yet on board can be kept on its vehicle (this one is {b.status}).",
+                booking_id=booking_id, status=str(b.status),
+            )  # fmt: skip
+        b.protected = on
+        return b
+
     def withdraw(self, vehicle_id: str, now_s: int) -> Withdrawal:
         """Take a vehicle out of service now (a breakdown, a driver off sick): each of its
         confirmed riders moves to another vehicle where the promise holds, earliest pickup
@@ -208,7 +224,7 @@ class Road(FleetState):
             b.dropoff_latest_s,
             b.ride_limit_s,
         )
-        problem, stop_of, (p, d) = self.build_problem(others, (r, window), now_s)
+        problem, stop_of, (p, d) = self.build_problem(others, (r, window, b.due_s), now_s)
         best, best_k, code = None, -1, OK
         for k, vid in enumerate(others):
             route = [stop_of[e] for e in self.plans[vid]]

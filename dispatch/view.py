@@ -33,6 +33,7 @@ class LiveBooking:
     promise: Promise
     expires_at_s: int | None
     promise_broken: bool
+    protected: bool = False  # an operator keeps it on its vehicle
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +89,14 @@ class DispatchView:
         if b is None:
             return None
         return LiveBooking(
-            b.id, b.request, b.vehicle_id, b.status, b.promise, b.expires_at_s, b.promise_broken
+            b.id,
+            b.request,
+            b.vehicle_id,
+            b.status,
+            b.promise,
+            b.expires_at_s,
+            b.promise_broken,
+            b.protected,
         )
 
     def plan(self, vehicle_id: str) -> list[PlannedStop]:

@@ -199,6 +199,17 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
         ),
         (401, 403, 403, 409, 409, 403, 401),
     ),
+    ("post", "/v1/operator/bookings/{booking_id}/protect"): (
+        lambda w, _c: (
+            f"/v1/operator/bookings/{w.booking_of_a()}/protect",
+            {"json": {"protected": True}},
+        ),
+        OK_STAFF,
+    ),
+    ("post", "/v1/operator/bookings/{booking_id}/no-show"): (  # allowed; before its window: 409
+        lambda w, _c: (f"/v1/operator/bookings/{w.booking_of_a()}/no-show", {}),
+        (401, 403, 403, 409, 409, 403, 401),
+    ),
     ("post", "/v1/operator/vehicles/{vehicle_id}/withdraw"): (  # no such van: nothing changes
         fixed("/v1/operator/vehicles/van-9/withdraw"),
         (401, 403, 403, 409, 409, 403, 401),

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from core.commands import VehicleAt
 from core.world import World
 from tests.booking.conftest import START, Clock, Svc, service_app, signed_in, with_second_van
 from tests.harness import Backends, IsolatedDatabase
@@ -264,6 +265,117 @@ def test_a_cancelled_booking_or_its_own_van_cannot_be_the_move(two_vans: Svc) ->
     got, answer = move(svc, b["id"], vehicle_id="van-2")
     assert got == 409
     assert answer["error"]["code"] == "move_not_possible"
+
+
+def protect(svc: Svc, booking_id: str, body: object) -> tuple[int, dict]:
+    r = svc.client.post(f"/v1/operator/bookings/{booking_id}/protect", json=body,
+                        headers=svc.auth(svc.operator_token))  # fmt: skip
+    return r.status_code, dict(r.json())
+
+
+@pytest.mark.parametrize("kept", [True, False])
+def test_a_protected_booking_stays_on_its_van_when_that_van_runs_late(
+    two_vans: Svc, kept: bool
+) -> None:
+    svc = two_vans
+    me = register(svc)
+    b = book_for(svc, me["id"], 0.5)
+    status, row = protect(svc, b["id"], {"protected": kept})
+    assert status == 200, row
+    assert row["protected"] is kept
+    here = row["vehicle_id"]
+    assert protect(svc, b["id"], {"protected": kept})[1] == row  # idempotent
+    log = svc.client.get("/v1/operator/audit", params={"resident_id": me["id"]},
+                         headers=svc.auth(svc.operator_token)).json()  # fmt: skip
+    assert [e["details"]["protected"] for e in log if e["action"] == "booking.protect"] == (
+        [True] if kept else []  # asking for the state it is in logs nothing
+    )
+    # The tablet says the van is stuck across the town for an hour (a delay repair).
+    host = svc.client.app.state.host
+    far = svc.world.places.nodes[svc.world.place_of("KUR-150")]
+    with host.write() as step:
+        step.do(VehicleAt(f"{here}@{START.date().isoformat()}", far, step.now_s + 3600, False))
+    row = {x["id"]: x for x in day_board(svc, date=START.date().isoformat())["bookings"]}[b["id"]]
+    if kept:
+        assert row["vehicle_id"] == here  # kept where the operator put it ...
+        assert row["late_by_min"] > 0  # ... and shown late on the board, to be called
+    else:
+        assert row["vehicle_id"] != here  # the engine moved it to the other van
+        assert row["late_by_min"] == 0
+    status, row = protect(svc, b["id"], {"protected": False})
+    assert (status, row["protected"]) == (200, False)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [({}, 422, "invalid_input"), ({"protected": "yes"}, 422, "invalid_input"),
+     ({"protected": True, "extra": 1}, 422, "invalid_input")],
+)  # fmt: skip
+def test_bad_protections_say_why_and_change_nothing(
+    two_vans: Svc, body: dict, status: int, code: str
+) -> None:
+    svc = two_vans
+    me = register(svc)
+    b = book_for(svc, me["id"], 2)
+    got, answer = protect(svc, b["id"], body)
+    assert (got, answer["error"]["code"]) == (status, code)
+    assert answer["error"]["message_ja"]
+    assert not day_board(svc, date=START.date().isoformat())["bookings"][0]["protected"]
+
+
+def test_only_a_confirmed_booking_can_be_protected(two_vans: Svc) -> None:
+    svc = two_vans
+    me = register(svc)
+    b = book_for(svc, me["id"], 2)
+    svc.client.post(f"/v1/operator/bookings/{b['id']}/cancel", headers=svc.auth(svc.operator_token))
+    got, answer = protect(svc, b["id"], {"protected": True})
+    assert (got, answer["error"]["code"]) == (409, "booking_not_changeable")
+    got, answer = protect(svc, "nosuchbooking", {"protected": True})
+    assert (got, answer["error"]["code"]) == (404, "not_found")
+
+
+def no_show(svc: Svc, booking_id: str) -> tuple[int, dict]:
+    r = svc.client.post(f"/v1/operator/bookings/{booking_id}/no-show",
+                        headers=svc.auth(svc.operator_token))  # fmt: skip
+    return r.status_code, dict(r.json())
+
+
+def test_an_operator_records_a_no_show_the_driver_phoned_in(two_vans: Svc) -> None:
+    svc = two_vans
+    me = register(svc)
+    b = book_for(svc, me["id"], 0.5)
+    got, answer = no_show(svc, b["id"])  # 10:00, the window opens at 10:30: not yet
+    assert (got, answer["error"]["code"]) == (409, "booking_not_changeable")
+    assert "10:30" in answer["error"]["message_ja"]
+    board = {x["id"]: x for x in day_board(svc)["bookings"]}
+    assert board[b["id"]]["status"] == "confirmed"
+    svc.clock.advance(35 * 60)
+    got, answer = no_show(svc, b["id"])
+    assert (got, answer["status"]) == (200, "no_show")
+    assert no_show(svc, b["id"]) == (200, answer)  # idempotent: a retry changes nothing
+    row = {x["id"]: x for x in day_board(svc)["bookings"]}[b["id"]]
+    assert (row["status"], row["vehicle_id"]) == ("no_show", None)  # off the van's plan
+    trips = svc.client.get(f"/v1/operator/residents/{me['id']}/bookings",
+                           headers=svc.auth(svc.operator_token)).json()  # fmt: skip
+    assert [t["status"] for t in trips] == ["no_show"]  # on the caller's card
+    log = svc.client.get("/v1/operator/audit", params={"resident_id": me["id"]},
+                         headers=svc.auth(svc.operator_token)).json()  # fmt: skip
+    assert [e["actor_kind"] for e in log if e["action"] == "booking.no_show"] == ["staff"]
+    c = svc.client.post(
+        f"/v1/operator/bookings/{b['id']}/cancel", headers=svc.auth(svc.operator_token)
+    )
+    assert c.status_code == 409  # a no-show stays a no-show
+
+
+def test_a_cancelled_booking_is_no_no_show(two_vans: Svc) -> None:
+    svc = two_vans
+    me = register(svc)
+    b = book_for(svc, me["id"], 0.5)
+    svc.client.post(f"/v1/operator/bookings/{b['id']}/cancel", headers=svc.auth(svc.operator_token))
+    svc.clock.advance(35 * 60)
+    got, answer = no_show(svc, b["id"])
+    assert (got, answer["error"]["code"]) == (409, "booking_not_changeable")
+    assert no_show(svc, "nosuchbooking")[0] == 404
 
 
 def withdraw(svc: Svc, vehicle: str) -> tuple[int, dict]:
