@@ -139,14 +139,9 @@ class Road(FleetState):
         """An operator's override: serve a confirmed booking on this vehicle, within the
         windows it is planned in (its promise kept). ``apply=False`` only checks and changes
         nothing; ``apply=True`` moves it when it fits."""
-        b = self._booking(booking_id)
+        b = self._confirmed(booking_id, "乗車中・終わった・取り消した予約は別の車に移せません。",
+                            "Only a confirmed booking can move to another vehicle")  # fmt: skip
         target = self._vehicle(vehicle_id)
-        if b.status != BookingStatus.CONFIRMED:
-            raise InvalidTransition(
-                "乗車中・終わった・取り消した予約は別の車に移せません。",
-                f"Only a confirmed booking can move to another vehicle (this one is {b.status}).",
-                booking_id=booking_id, status=str(b.status),
-            )  # fmt: skip
         if vehicle_id == b.vehicle_id or not target.in_service:
             raise InvalidTransition(
                 "移す先は、今と別の、運行中の車を選んでください。",
@@ -166,14 +161,17 @@ class Road(FleetState):
         engine move it again. A protected booking is never moved to another vehicle by a
         repair or a re-optimisation; an operator's own move or taking its vehicle out of
         service still moves it (and it stays protected there)."""
+        b = self._confirmed(booking_id, "乗車前の確定した予約だけ、車を固定できます。",
+                            "Only a confirmed booking not yet on board can be kept on its vehicle")  # fmt: skip
+        b.protected = on
+        return b
+
+    def _confirmed(self, booking_id: str, ja: str, en: str) -> Booking:
+        """The booking, if it is confirmed (not yet on board); else refused with this text."""
         b = self._booking(booking_id)
         if b.status != BookingStatus.CONFIRMED:
-            raise InvalidTransition(
-                "乗車前の確定した予約だけ、車を固定できます。",
-                f"Only a confirmed booking not yet on board can be kept on its vehicle (this one is {b.status}).",
-                booking_id=booking_id, status=str(b.status),
-            )  # fmt: skip
-        b.protected = on
+            raise InvalidTransition(ja, f"{en} (this one is {b.status}).",
+                                    booking_id=booking_id, status=str(b.status))  # fmt: skip
         return b
 
     def withdraw(self, vehicle_id: str, now_s: int) -> Withdrawal:
