@@ -191,11 +191,11 @@ async function board(ev) {
       el("td", {}, b.rider_name + (b.wheelchairs ? "(車いす)" : "")),
       el("td", {}, b.rider_phone),
       el("td", {}, `${b.origin.name} → ${b.destination.name}`),
-      el("td", {}, b.vehicle_id || "—"),
+      el("td", {}, (b.vehicle_id || "—") + (b.protected ? "(固定)" : "")),
       el("td", {}, eta, " ", late),
       el("td", {}, STATUS[b.status] || b.status),
       el("td", {}, b.reservation_number),
-      el("td", { class: "move no-print" }, b.status === "confirmed" ? mover(b, d.vehicles) : ""));
+      el("td", { class: "move no-print" }, b.status === "confirmed" ? overrides(b, d.vehicles, d.date) : ""));
   });
   $("b-table").tBodies[0].replaceChildren(...rows);
   $("fleet").replaceChildren(...d.vehicles.map((v) => el("button", { class: "small danger", onclick: guard(() => withdraw(v, d.date)) }, `${v} を運休にする`)));
@@ -216,6 +216,26 @@ async function withdraw(vehicle, date) {
     el("p", {}, `ほかの車に移したご予約: ${r.moved.length}件` + (r.stranded.length ? `。移せなかったお客様 ${r.stranded.length}人: お電話をお願いします。` : "。")),
     el("ul", {}, ...r.stranded.map((b) => el("li", {}, `${b.rider_name}(☎ ${b.rider_phone}) ${hhmm(b.pickup_from)} ${b.origin.name} → ${b.destination.name} 予約番号 ${b.reservation_number}`))));
   await board();
+}
+
+// What an operator may do for a confirmed booking on the board: move it, keep it on its van,
+// record that the rider did not come (a driver phoned it in).
+function overrides(b, vehicles, date) {
+  const keep = el("button", { class: "small" + (b.protected ? " on" : ""), "aria-pressed": String(b.protected),
+    title: "遅れが出ても、ほかの車に自動で移さないようにします" }, b.protected ? "車を固定中(解除)" : "この車に固定");
+  keep.addEventListener("click", guard(async () => {
+    const row = await api("POST", `/v1/operator/bookings/${b.id}/protect`, { protected: !b.protected });
+    say(row.protected ? `${b.rider_name}様の予約を ${row.vehicle_id} に固定しました。自動では移しません。` : `${b.rider_name}様の予約の固定を外しました。`);
+    await board();
+  }));
+  const absent = el("button", { class: "small" }, "来られなかった");
+  absent.addEventListener("click", guard(async () => {
+    if (!window.confirm(`${b.rider_name}様(${hhmm(b.pickup_from)} ${b.origin.name})を「来られなかった」にします。運転手さんから連絡がありましたか?`)) return;
+    await api("POST", `/v1/operator/bookings/${b.id}/no-show`);
+    say(`${b.rider_name}様の予約を「来られなかった」にしました。`);
+    await board();
+  }));
+  return el("span", { class: "overrides" }, mover(b, vehicles), " ", keep, " ", absent);
 }
 
 // Moving a booking: the engine checks first (a dry run), the operator then decides.

@@ -163,6 +163,11 @@ def test_the_day_board_lists_the_day_s_bookings_by_vehicle(page: object, demo: s
     page.get_by_role("button", name="移す", exact=True).click()
     expect(page.locator("#message")).to_contain_text(f"{other} に移しました")
     expect(table.locator("td").nth(4)).to_have_text(other)
+    page.get_by_role("button", name="この車に固定").click()  # no automatic move from now on
+    expect(page.locator("#message")).to_contain_text(f"{other} に固定しました")
+    expect(table.locator("td").nth(4)).to_have_text(f"{other}(固定)")
+    page.get_by_role("button", name="車を固定中(解除)").click()
+    expect(table.locator("td").nth(4)).to_have_text(other)
     expect(page.locator("#b-date")).to_have_value(START.date().isoformat())  # the service's today
     expect(page.locator("#b-summary")).to_contain_text("予約中 1件")
     assert page.locator("#attention").is_hidden()  # nobody late, nobody unplaced
@@ -226,6 +231,12 @@ def test_a_rider_a_late_van_will_not_reach_in_time_is_listed_to_call(
     expect(attention).to_contain_text("分遅れの見込み")
     expect(attention).to_contain_text("0949425555")  # the number to call
     expect(page.locator("#b-table tr.late")).to_have_count(1)
+    # handled: the driver phones in that she is not at the stop; the operator records it
+    page.on("dialog", lambda d: d.accept())  # 「運転手さんから連絡がありましたか?」
+    page.get_by_role("button", name="来られなかった").click()
+    expect(page.locator("#message")).to_contain_text("「来られなかった」にしました")
+    expect(page.locator("#b-table tbody td").nth(6)).to_have_text("来られず")
+    expect(attention).to_be_hidden()  # nobody left to call
 
 
 def test_the_audit_log_of_the_caller_with_names_and_a_csv_file(page: object, demo: str) -> None:
