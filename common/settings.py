@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     """Base URL of the Messaging API (the demo and tests point it at the local stand-in)."""
     line_api_data_base: str = "https://api-data.line.me"
     """Base URL of the Messaging API's data host (rich menu images)."""
-    line_push_kinds: str = "confirmed,reminder,approaching,delay,cancelled"
+    line_push_kinds: str = "confirmed,reminder,approaching,delay,cancelled,stranded"
     """Which push notifications are sent, comma-separated (pushes cost the town's quota)."""
     line_push_daily_cap: int = 300
     """At most this many notification pushes per service day (0: none)."""

@@ -8,9 +8,10 @@ from datetime import time
 from common.errors import ConfigError
 from common.settings import Settings
 
-PUSH_KINDS = ("confirmed", "reminder", "approaching", "delay", "cancelled")
+PUSH_KINDS = ("confirmed", "reminder", "approaching", "delay", "cancelled", "stranded")
 """Notifications by push: booking confirmed (made by phone or app), the day-before
-reminder, the van about to arrive, a delay beyond the promise, cancelled by the operator."""
+reminder, the van about to arrive, a delay beyond the promise, cancelled by the operator,
+the van taken out of service with no other van able to take the ride."""
 STANDIN_PATH = "/line-standin"  # where the demo serves the LINE stand-in
 
 

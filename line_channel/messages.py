@@ -624,6 +624,19 @@ def notice_delay(b: s.Booking, eta: datetime, phone: str) -> list[Message]:
     ]
 
 
+def notice_stranded(b: s.Booking, phone: str) -> list[Message]:
+    return [
+        text(
+            "申し訳ありません。お迎えの車が、故障などで運休になりました。\n"
+            f"{jp_date(b.pickup_from)} {jp_window(b.pickup_from, b.pickup_to)}\n"
+            f"{b.origin.name} → {b.destination.name}\n"
+            "ほかの車も空いていないため、このままではお迎えに行けません。\n"
+            f"受付の係からお電話します。お急ぎのときは、お電話({phone})でご相談ください。",
+            phone_action(),
+        )
+    ]
+
+
 def notice_cancelled(b: s.Booking, phone: str) -> list[Message]:
     return [
         text(

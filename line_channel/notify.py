@@ -44,7 +44,7 @@ from line_channel.config import LineConfig
 from line_channel.sender import LineApi
 
 log = logging.getLogger(__name__)
-PRIORITY = ("cancelled", "delay", "approaching", "confirmed", "reminder")
+PRIORITY = ("stranded", "cancelled", "delay", "approaching", "confirmed", "reminder")
 LOOK_BACK = timedelta(hours=2)
 APPROACH_GRACE_S = 600  # an 「まもなく」 later than this after the planned arrival is pointless
 
@@ -85,11 +85,12 @@ class Notice:
 
 def due_kinds(
     b: bm.Booking, eta_s: int | None, linked_at: datetime, world: World, config: LineConfig,
-    now_s: int,
+    now_s: int, stranded: bool = False,
 ) -> list[str]:  # fmt: skip
     """Which notifications this booking is due for now (before quota and before dedup).
 
-    ``eta_s`` is the planned pickup on the live plan (None when not known or not today).
+    ``eta_s`` is the planned pickup on the live plan (None when not known or not today);
+    ``stranded``: its vehicle was taken out of service and no other could take the ride.
     """
     pickup_from_s, pickup_to_s = int(b.pickup_from.timestamp()), int(b.pickup_to.timestamp())
     if b.status == "cancelled":
@@ -97,6 +98,8 @@ def due_kinds(
         return ["cancelled"] if by_staff and pickup_to_s > now_s else []
     if b.status != "confirmed":
         return []
+    if stranded:  # nothing else about a ride that no van will drive: only that, and a call
+        return ["stranded"] if pickup_to_s > now_s else []
     kinds = []
     if b.channel != "line" and b.created_at >= linked_at and pickup_from_s > now_s:
         kinds.append("confirmed")
@@ -127,6 +130,8 @@ def notice_messages(kind: str, view: s.Booking, world: World, now_s: int) -> lis
     if kind == "delay":
         assert view.eta_pickup is not None
         return msg.notice_delay(view, view.eta_pickup, phone)
+    if kind == "stranded":
+        return msg.notice_stranded(view, phone)
     return msg.notice_cancelled(view, phone)
 
 
@@ -146,9 +151,12 @@ def due_notices(
     for b in rows:
         today_ride = world.config.calendar.local_date(int(b.pickup_from.timestamp())) == today
         eta_s = d.eta(b.dispatch_id)[0] if today_ride else None
+        live = d.booking(b.dispatch_id)
+        van = d.vehicle(live.vehicle_id) if live is not None else None
+        stranded = van is not None and not van.in_service
         view: s.Booking | None = None
         for link in links.get(b.resident_id, []):
-            for kind in due_kinds(b, eta_s, link.linked_at, world, config, now_s):
+            for kind in due_kinds(b, eta_s, link.linked_at, world, config, now_s, stranded):
                 if kind not in config.push_kinds:
                     continue
                 view = view or bookings.booking_view(session, world, b, d)

@@ -198,3 +198,20 @@ def test_riders_of_a_van_that_fell_behind_without_a_word_are_told(line: Line) ->
     assert "delay" in [n.kind for n in sent]
     assert any("遅れています" in t for t in pushes(line))
     assert line.st.rejected == []
+
+
+def test_riders_no_van_can_take_after_a_breakdown_are_told_once(line: Line) -> None:
+    """The operator takes the one van out of service: its rider is stranded (no other van)
+    and is told by LINE, once, with the number to call (before, nobody was told)."""
+    rid = line.link(HANAKO)
+    b = operator_books(line, rid, at(3, 10))
+    line.tick()  # the confirmation of the phone booking
+    day = datetime.fromtimestamp(int(b.pickup_from.timestamp()), JST).date().isoformat()
+    out = line.operator("post", f"/v1/operator/vehicles/van-1/withdraw?date={day}")
+    assert [x["id"] for x in out["stranded"]] == [b.id]
+    assert [n.kind for n in line.tick()] == ["stranded"]
+    told = pushes(line)[-1]
+    assert "運休" in told
+    assert line.world.config.operator_phone in told
+    assert line.tick() == []  # once
+    assert line.st.rejected == []
