@@ -282,6 +282,16 @@ def operator_map(host: HostDep, actor: ActorDep) -> dict[str, Any]:
     return host.world.road_lines()
 
 
+@operator.post("/vehicles", status_code=201, response_model=s.VehicleDay)
+def operator_add_vehicle(host: HostDep, actor: ActorDep, body: s.VehicleDayCreate) -> Any:
+    """Add a vehicle for one service day within its hours (a spare van after a breakdown, a
+    second van on a busy day); quotes plan on it at once, and riders can be moved onto it.
+    201 created; the same request again answers 200 and changes nothing; 409
+    ``booking_not_changeable`` when that vehicle already runs that day otherwise."""
+    created, day = trips.add_vehicle_day(host, actor, body)
+    return JSONResponse(day.model_dump(mode="json"), status_code=201 if created else 200)
+
+
 @operator.post("/vehicles/{vehicle_id}/withdraw", response_model=s.Withdrawn)
 def operator_withdraw(
     session: SessionDep,

@@ -34,6 +34,7 @@ from core.commands import (
     NoShow,
     Protect,
     Quote,
+    VehicleDay,
     Withdraw,
     request_payload,
 )
@@ -628,6 +629,72 @@ def operator_no_show(host: DispatchHost, actor: Actor, booking_id: str) -> s.Boo
             audit(step.session, actor, "booking.no_show", resident_id=b.resident_id,
                   booking_id=b.id)  # fmt: skip
         return booking_view(step.session, host.world, b, step.view)
+
+
+def add_vehicle_day(
+    host: DispatchHost, actor: Actor, body: s.VehicleDayCreate
+) -> tuple[bool, s.VehicleDay]:
+    """An operator adds a vehicle for one service day, within its hours: it takes riders
+    from ``start`` at its depot (a replacement after a breakdown, a second van for a busy
+    day). ``(created, the vehicle day)``; the same request again changes nothing."""
+    require_staff(actor, "operator", "admin")
+    world = host.world
+    cal, tz = world.config.calendar, world.config.calendar.time_zone
+    known = {v.id: v for v in world.config.vehicles}.get(body.vehicle_id)
+    seats = body.seats if body.seats is not None else (known.seats if known else None)
+    wheelchairs = (
+        body.wheelchairs if body.wheelchairs is not None else (known.wheelchairs if known else 0)
+    )
+    if seats is None:
+        raise InvalidInput("この車の座席数を入れてください。", "Give the vehicle's number of seats.",
+                           field="seats")  # fmt: skip
+    depot_id = body.depot or (known.depot if known else world.config.vehicles[0].depot)
+    depot = _place(world, depot_id, "depot")
+    window = cal.window_s(body.date)
+    start = int(datetime.combine(body.date, body.start, tz).timestamp())
+    end = int(datetime.combine(body.date, body.end, tz).timestamp())
+    with host.write() as step:
+        today = cal.local_date(step.now_s)
+        if window is None or not today <= body.date <= today + timedelta(
+            days=world.config.policy.book_ahead_days
+        ):
+            raise NoServiceThatDay(
+                f"{body.date:%m月%d日}は運行日ではないか、{world.config.policy.book_ahead_days}日より先です。",
+                f"{body.date.isoformat()} is not a service day within the next "
+                f"{world.config.policy.book_ahead_days} days.", field="date",
+            )  # fmt: skip
+        if not window[0] <= start < end <= window[1] or end <= step.now_s:
+            hours = f"{at(window[0]).astimezone(tz):%H:%M}〜{at(window[1]).astimezone(tz):%H:%M}"
+            raise InvalidInput(
+                f"時間は運行時間({hours})の中で、終わりを今より後にしてください。",
+                f"Give hours within the service hours ({hours}), ending later than now.",
+                field="end",
+            )  # fmt: skip
+        vid = f"{body.vehicle_id}@{body.date.isoformat()}"
+        spec = (seats, wheelchairs, depot, start, end)
+        state = step.view.vehicle(vid)
+        if state is not None:
+            have = (state.spec.seats, state.spec.wheelchairs, state.spec.depot,
+                    state.spec.shift_start_s, state.spec.shift_end_s)  # fmt: skip
+            if have != spec:
+                raise BookingNotChangeable(
+                    f"{body.date:%m月%d日}の「{body.vehicle_id}」は、もう運行表にあります。",
+                    f"{body.vehicle_id} already runs on {body.date.isoformat()}.",
+                    vehicle=body.vehicle_id,
+                )  # fmt: skip
+            created = False
+        else:
+            step.do(VehicleDay(vid, seats, wheelchairs, depot, start, end))
+            audit(step.session, actor, "vehicle.add", vehicle=body.vehicle_id, day=body.date.isoformat(),
+                  start=f"{body.start:%H:%M}", end=f"{body.end:%H:%M}", seats=seats,
+                  wheelchairs=wheelchairs, depot=depot_id)  # fmt: skip
+            step.publish("vehicle_added", [vid])
+            created = True
+    return created, s.VehicleDay(
+        vehicle_id=body.vehicle_id, date=body.date, start=at(start).astimezone(tz),
+        end=at(end).astimezone(tz), seats=seats, wheelchairs=wheelchairs,
+        depot=place_view(world, depot),
+    )  # fmt: skip
 
 
 def withdraw_vehicle(

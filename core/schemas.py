@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
@@ -160,6 +160,29 @@ class MoveResult(BaseModel):
     reason_en: str | None = None
     pickup_estimate: datetime | None = None
     dropoff_estimate: datetime | None = None
+
+
+class VehicleDayCreate(Strict):
+    """A vehicle for one service day: a spare van after a breakdown, a second van on a busy
+    day (a vehicle of the area's fleet takes its seats from there unless given)."""
+
+    vehicle_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,15}$", description="e.g. spare-1")
+    date: date
+    start: time = Field(description="when it starts taking riders (local time, HH:MM)")
+    end: time = Field(description="when its service ends (local time, HH:MM)")
+    seats: int | None = Field(None, ge=1, le=20)
+    wheelchairs: int | None = Field(None, ge=0, le=4)
+    depot: str | None = Field(None, max_length=16, description="meeting point it starts from")
+
+
+class VehicleDay(BaseModel):
+    vehicle_id: str
+    date: date
+    start: datetime
+    end: datetime
+    seats: int
+    wheelchairs: int
+    depot: Place
 
 
 class Withdrawn(BaseModel):

@@ -210,6 +210,19 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
         lambda w, _c: (f"/v1/operator/bookings/{w.booking_of_a()}/no-show", {}),
         (401, 403, 403, 409, 409, 403, 401),
     ),
+    ("post", "/v1/operator/vehicles"): (  # allowed, and refused: that day is past
+        fixed(
+            "/v1/operator/vehicles",
+            json={
+                "vehicle_id": "spare-1",
+                "date": "2026-11-02",
+                "start": "10:00",
+                "end": "12:00",
+                "seats": 7,
+            },
+        ),
+        (401, 403, 403, 422, 422, 403, 401),
+    ),
     ("post", "/v1/operator/vehicles/{vehicle_id}/withdraw"): (  # no such van: nothing changes
         fixed("/v1/operator/vehicles/van-9/withdraw"),
         (401, 403, 403, 409, 409, 403, 401),

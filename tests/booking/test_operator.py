@@ -10,9 +10,11 @@ from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from core.commands import VehicleAt
 from core.world import World
+from residents.models import AuditEntry
 from tests.booking.conftest import START, Clock, Svc, service_app, signed_in, with_second_van
 from tests.harness import Backends, IsolatedDatabase
 
@@ -510,3 +512,57 @@ def test_the_ridership_report_by_day_district_and_age(svc: Svc) -> None:
                          params={"from": day, "to": "2020-01-01"})  # fmt: skip
     assert bad.status_code == 422
     assert bad.json()["error"]["message_ja"]
+
+
+def add_van(svc: Svc, **body: object) -> tuple[int, dict]:
+    r = svc.client.post("/v1/operator/vehicles", json=body, headers=svc.auth(svc.operator_token))
+    return r.status_code, dict(r.json())
+
+
+def test_a_spare_van_added_after_a_breakdown_takes_the_riders(svc: Svc) -> None:
+    """One van in the town: it breaks down; without a spare its rider is stranded. The
+    operator adds a spare for the rest of the day, then takes the broken van out."""
+    me = register(svc)
+    b = book_for(svc, me["id"], 2)
+    today = START.date().isoformat()
+    spare = {"vehicle_id": "spare-1", "date": today, "start": "10:30", "end": "18:00",
+             "seats": 7, "wheelchairs": 1}  # fmt: skip
+    status, van = add_van(svc, **spare)
+    assert status == 201, van
+    assert (van["vehicle_id"], van["seats"], van["depot"]["id"]) == ("spare-1", 7, "KUR-001")
+    assert add_van(svc, **spare) == (200, van)  # a retry changes nothing
+    got, answer = add_van(svc, **{**spare, "seats": 4})  # the same van, other figures
+    assert (got, answer["error"]["code"]) == (409, "booking_not_changeable")
+    assert "spare-1" in day_board(svc)["vehicles"]
+    status, out = withdraw(svc, "van-1")
+    assert status == 200, out
+    assert out["moved"] == [{"booking_id": b["id"], "to_vehicle": "spare-1"}]
+    row = {x["id"]: x for x in day_board(svc)["bookings"]}[b["id"]]
+    assert (row["vehicle_id"], row["vehicle_in_service"]) == ("spare-1", True)
+    with svc.db.sessionmaker()() as session:  # the audit log (admins read it all)
+        added = session.scalars(select(AuditEntry).where(AuditEntry.action == "vehicle.add")).all()
+        assert [(e.details["vehicle"], e.details["seats"]) for e in added] == [("spare-1", 7)]
+
+
+@pytest.mark.parametrize(
+    ("over", "status", "code"),
+    [({"date": "2026-11-01"}, 422, "no_service_that_day"),  # past
+     ({"date": "2027-01-01"}, 422, "no_service_that_day"),  # closed, and too far ahead
+     ({"start": "05:00"}, 422, "invalid_input"),  # before the service opens
+     ({"end": "09:00"}, 422, "invalid_input"),  # ends before now (10:00)
+     ({"start": "15:00", "end": "14:00"}, 422, "invalid_input"),
+     ({"vehicle_id": "Spare 1"}, 422, "invalid_input"),
+     ({"depot": "KUR-999"}, 422, "unknown_meeting_point"),
+     ({"seats": None, "vehicle_id": "taxi-1"}, 422, "invalid_input"),  # unknown van: seats
+     ({"seats": 0}, 422, "invalid_input"),
+     ({"extra": 1}, 422, "invalid_input")],
+)  # fmt: skip
+def test_bad_vehicle_days_say_why_and_add_nothing(
+    svc: Svc, over: dict, status: int, code: str
+) -> None:
+    body = {"vehicle_id": "spare-1", "date": START.date().isoformat(), "start": "10:30",
+            "end": "18:00", "seats": 7, **over}  # fmt: skip
+    got, answer = add_van(svc, **body)
+    assert (got, answer["error"]["code"]) == (status, code), answer
+    assert answer["error"]["message_ja"]
+    assert "spare-1" not in day_board(svc)["vehicles"]
