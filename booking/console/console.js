@@ -207,6 +207,16 @@ async function board(ev) {
       : b.vehicle_id ? `約${b.late_by_min}分遅れの見込み。お電話でお知らせください。` : "車両が決まっていません。"))));
 }
 
+async function addVan(ev) {
+  ev.preventDefault();
+  const body = { vehicle_id: $("v-id").value.trim(), date: $("b-date").value, start: $("v-start").value,
+    end: $("v-end").value, seats: Number($("v-seats").value), wheelchairs: Number($("v-wheel").value) };
+  const v = await api("POST", "/v1/operator/vehicles", body);
+  say(`${v.vehicle_id} を ${hhmm(v.start)}〜${hhmm(v.end)} に追加しました(${v.depot.name} から)。予約を移せます。`);
+  $("add-van").open = false;
+  await board();
+}
+
 async function withdraw(vehicle, date) {
   if (!window.confirm(`${vehicle} を今から運休にします。乗る予定のお客様はほかの車に移します。よろしいですか?`)) return;
   const r = await api("POST", `/v1/operator/vehicles/${vehicle}/withdraw?date=${date}`);
@@ -370,6 +380,7 @@ $("register-form").addEventListener("submit", guard(register));
 $("new-caller").addEventListener("click", () => { $("register-form").hidden = false; $("r-name").focus(); });
 $("sign-out").addEventListener("click", signOut);
 $("board-form").addEventListener("submit", guard(board));
+$("van-form").addEventListener("submit", guard(addVan));
 $("to-desk").addEventListener("click", () => show("desk"));
 $("to-board").addEventListener("click", guard(async () => { show("board"); await board(); }));
 $("print").addEventListener("click", () => window.print());

@@ -194,6 +194,19 @@ def test_taking_a_van_out_of_service_from_the_board(page: object, demo: str) -> 
     expect(page.locator("#withdrawn")).to_contain_text("移せなかったお客様 1人")
     expect(page.locator("#withdrawn")).to_contain_text("古門 幸子")
     expect(page.locator("#attention")).to_contain_text("運休です")  # the rider to call
+    # a spare van for the rest of the day, and the stranded rider moved onto it
+    page.get_by_text("この日に車を追加する").click()
+    page.get_by_label("車両の名前").fill("spare-1")
+    page.get_by_label("から").fill("10:30")
+    page.get_by_label("車いす", exact=True).fill("1")  # she travels in her wheelchair
+    page.get_by_role("button", name="追加する").click()
+    expect(page.locator("#message")).to_contain_text("spare-1 を 10:30〜18:00 に追加しました")
+    page.get_by_label("古門 幸子様の予約を移す車").select_option("spare-1")
+    page.get_by_role("button", name="確認").click()
+    expect(table).to_contain_text("spare-1なら")
+    page.get_by_role("button", name="移す", exact=True).click()
+    expect(table.locator("td").nth(4)).to_have_text("spare-1")
+    expect(page.locator("#attention")).to_be_hidden()
 
 
 def test_the_fleet_map_draws_our_roads_and_each_van_s_state(page: object, demo: str) -> None:
