@@ -292,6 +292,17 @@ def operator_add_vehicle(host: HostDep, actor: ActorDep, body: s.VehicleDayCreat
     return JSONResponse(day.model_dump(mode="json"), status_code=201 if created else 200)
 
 
+@operator.post("/vehicles/{vehicle_id}/breaks", status_code=201, response_model=s.BreakPlanned)
+def operator_add_break(
+    host: HostDep, actor: ActorDep, vehicle_id: Annotated[str, Path(max_length=24)],
+    body: s.BreakCreate,
+) -> s.BreakPlanned:  # fmt: skip
+    """Plan a driver's break on a vehicle's day: the engine puts it where it costs least
+    between rides, every promise kept; 409 ``invalid_state_change`` when it fits nowhere in
+    that window. The tablet shows it as 休憩 and its break button starts it."""
+    return trips.add_break(host, actor, vehicle_id, body)
+
+
 @operator.post("/vehicles/{vehicle_id}/withdraw", response_model=s.Withdrawn)
 def operator_withdraw(
     session: SessionDep,

@@ -26,6 +26,7 @@ from common.ids import body_hash, new_id
 from core import models as m
 from core import schemas as s
 from core.commands import (
+    AddBreak,
     Alight,
     Board,
     Cancel,
@@ -259,7 +260,8 @@ def quote(host: DispatchHost, actor: Actor, body: s.QuoteCreate, channel: str) -
         rows = [_offer_row(world, o, rider.id, actor, channel) for o in offers]
         step.session.add_all(rows)
         audit(step.session, actor, "quote", resident_id=rider.id, offers=[r.id for r in rows],
-              request=_audited_request(world, request))  # fmt: skip
+              request=_audited_request(world, request),
+              reason=None if isinstance(result, Offer) else str(result.reason))  # fmt: skip
     views = [offer_view(world, r) for r in rows]
     if isinstance(result, Offer):
         return s.QuoteResult(status="offer", offer=views[0])
@@ -695,6 +697,43 @@ def add_vehicle_day(
         end=at(end).astimezone(tz), seats=seats, wheelchairs=wheelchairs,
         depot=place_view(world, depot),
     )  # fmt: skip
+
+
+def add_break(
+    host: DispatchHost, actor: Actor, vehicle: str, body: s.BreakCreate
+) -> s.BreakPlanned:
+    """An operator plans a driver's break on a vehicle's day: where it costs least between
+    rides, every promise kept (409 when it fits nowhere in that window)."""
+    require_staff(actor, "operator", "admin")
+    world = host.world
+    tz = world.config.calendar.time_zone
+    vid = f"{vehicle}@{body.date.isoformat()}"
+    earliest = int(datetime.combine(body.date, body.earliest, tz).timestamp())
+    latest = int(datetime.combine(body.date, body.latest, tz).timestamp())
+    with host.write() as step:
+        state = step.view.vehicle(vid)
+        if state is None or not state.in_service:
+            raise MoveNotPossible(f"{body.date:%m月%d日}に運行中の車両「{vehicle}」はありません。",
+                                  f"No vehicle {vehicle!r} in service on {body.date.isoformat()}.",
+                                  vehicle=vehicle)  # fmt: skip
+        if (
+            not state.spec.shift_start_s <= earliest <= latest < state.spec.shift_end_s
+            or latest < step.now_s
+        ):
+            raise InvalidInput(
+                "休憩の時間帯は、その車の運行時間の中で、今より後にしてください(早いほうから遅いほうへ)。",
+                "Give a break window within the vehicle's hours, from earliest to latest, not past.",
+                field="latest",
+            )  # fmt: skip
+        place = _place(world, body.place, "place") if body.place else state.spec.depot
+        bid = step.do(AddBreak(vid, earliest, latest, 60 * body.minutes, place))
+        planned = next(p.planned_s for p in step.view.plan(vid) if p.booking_id == bid)
+        audit(step.session, actor, "vehicle.break", vehicle=vehicle, day=body.date.isoformat(),
+              earliest=f"{body.earliest:%H:%M}", latest=f"{body.latest:%H:%M}",
+              minutes=body.minutes, place=world.stop_at(place).id)  # fmt: skip
+        step.publish("break_planned", [vid])
+    return s.BreakPlanned(break_id=bid, vehicle_id=vehicle, planned=at(planned).astimezone(tz),
+                          minutes=body.minutes, place=place_view(world, place))  # fmt: skip
 
 
 def withdraw_vehicle(

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Protocol, TypeVar, cast
 from dispatch.engine import Booking, Dispatcher
 from dispatch.model import (
     AtRisk,
+    Break,
     Mode,
     MoveCheck,
     Offer,
@@ -184,6 +185,36 @@ class Protect:
 
 
 @dataclass(frozen=True, slots=True)
+class AddBreak:
+    """An operator plans a driver's break: it starts within ``[earliest, latest]`` at a
+    meeting point's place (the same in every process) and lasts ``duration`` seconds."""
+
+    op: ClassVar[str] = "add_break"
+    vehicle: str
+    earliest: int
+    latest: int
+    duration: int
+    place: int
+
+    def run(self, d: Dispatcher, places: Places, now_s: int) -> str:
+        return d.add_break(
+            self.vehicle, Break(self.earliest, self.latest, self.duration, self.place), now_s
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TakeBreak:
+    """The driver starts the planned break that is next on the plan."""
+
+    op: ClassVar[str] = "take_break"
+    vehicle: str
+    break_id: str
+
+    def run(self, d: Dispatcher, places: Places, now_s: int) -> Break:
+        return d.take_break(self.vehicle, self.break_id, now_s)
+
+
+@dataclass(frozen=True, slots=True)
 class Withdraw:
     """An operator takes a vehicle out of service (its riders re-planned where they fit)."""
 
@@ -227,13 +258,14 @@ class NoShow:
 
 AnyCommand = (
     VehicleDay | StartShift | VehicleAt | EndShift | Expire | SetParams | Retime | Quote
-    | Confirm | Cancel | Move | Protect | Withdraw | Board | Alight | NoShow
+    | Confirm | Cancel | Move | Protect | AddBreak | TakeBreak | Withdraw | Board | Alight
+    | NoShow
 )  # fmt: skip
 COMMANDS: dict[str, type[AnyCommand]] = {
     c.op: c
     for c in (
         VehicleDay, StartShift, VehicleAt, EndShift, Expire, SetParams, Retime, Quote,
-        Confirm, Cancel, Move, Protect, Withdraw, Board, Alight, NoShow,
+        Confirm, Cancel, Move, Protect, AddBreak, TakeBreak, Withdraw, Board, Alight, NoShow,
     )
 }  # fmt: skip
 

@@ -175,6 +175,24 @@ class VehicleDayCreate(Strict):
     depot: str | None = Field(None, max_length=16, description="meeting point it starts from")
 
 
+class BreakCreate(Strict):
+    """A driver's break for a day: it starts between ``earliest`` and ``latest``."""
+
+    date: date
+    earliest: time = Field(description="the earliest start (local time, HH:MM)")
+    latest: time = Field(description="the latest start (local time, HH:MM)")
+    minutes: int = Field(ge=5, le=120)
+    place: str | None = Field(None, max_length=16, description="meeting point; the depot")
+
+
+class BreakPlanned(BaseModel):
+    break_id: str
+    vehicle_id: str
+    planned: datetime = Field(description="when the plan has it start")
+    minutes: int
+    place: Place
+
+
 class VehicleDay(BaseModel):
     vehicle_id: str
     date: date

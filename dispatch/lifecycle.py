@@ -8,8 +8,9 @@ only, and leave the vehicle free at that stop's place once they are done.
 
 from __future__ import annotations
 
+from dispatch.kernels import OK
 from dispatch.model import BookingStatus, Break, InvalidTransition, StopKind
-from dispatch.state import Booking, FleetState, hold_expired, hold_expired_error
+from dispatch.state import Booking, Entry, FleetState, hold_expired, hold_expired_error
 
 
 class Lifecycle(FleetState):
@@ -96,6 +97,44 @@ class Lifecycle(FleetState):
         if not reported:
             self._vehicle_at(b.vehicle_id, b.request.origin, now_s)
         return b
+
+    def add_break(self, vehicle_id: str, brk: Break, now_s: int) -> str:
+        """Plan a driver's break (an operator's override): where it costs least, between
+        rides (nobody on board) and after the stop the vehicle is driving to, with every
+        promise kept. Returns its id; refused when it fits nowhere."""
+        v = self._vehicle(vehicle_id)
+        self._check_place(brk.place)
+        plan = self.plans[vehicle_id]
+        bid = f"break:{vehicle_id}:{sum(1 for owner, _ in self.breaks.values() if owner == vehicle_id)}"
+        self.breaks[bid] = (vehicle_id, brk)
+        riding = {i for i, k in plan if k == StopKind.DROPOFF and self.bookings[i].status == BookingStatus.ONBOARD}
+        best: tuple[float, list[Entry]] | None = None
+        for pos in range(1 if v.locked and plan else 0, len(plan) + 1):
+            if pos:
+                ident, kind = plan[pos - 1]
+                if kind == StopKind.PICKUP:
+                    riding.add(ident)
+                elif kind == StopKind.DROPOFF:
+                    riding.discard(ident)
+            if riding:  # riders on board: no break here
+                continue
+            trial = [*plan[:pos], (bid, StopKind.BREAK), *plan[pos:]]
+            self.plans[vehicle_id] = trial
+            problem, stop_of, _ = self.build_problem([vehicle_id], None, now_s)
+            route = [stop_of[e] for e in trial]
+            if problem.check(0, route) == OK:
+                cost = problem.cost_of(0, route)
+                if best is None or cost < best[0]:
+                    best = (cost, trial)
+        self.plans[vehicle_id] = plan if best is None else best[1]
+        if best is None:
+            del self.breaks[bid]
+            raise InvalidTransition(
+                "その時間には休憩を入れられません(お約束した乗り降りに間に合わなくなります)。時間帯を広げるか、ずらしてください。",
+                "The break fits nowhere in that window without breaking a promise. Widen or move the window.",
+                vehicle=vehicle_id,
+            )  # fmt: skip
+        return bid
 
     def take_break(self, vehicle_id: str, break_id: str, now_s: int) -> Break:
         """The driver starts this planned break now; the vehicle is free again after it.

@@ -63,11 +63,16 @@ class Road(FleetState):
         from now at the earliest. Riders whose promise it can no longer keep are moved to
         another vehicle where it still holds, or keep their place with windows widened to
         what is now possible and are returned (to be told); the plan is feasible again, so
-        quoting goes on for everything that still fits."""
+        quoting goes on for everything that still fits. A planned break whose window has
+        passed without the driver starting it leaves the plan (the tablet's own break button
+        is still there)."""
         at_risk: list[AtRisk] = []
         for vid in self.behind(now_s):
             v = self.vehicles[vid]
             v.available_s = max(v.available_s, now_s)
+            missed = [e for e in self.plans[vid]  # a planned break not begun in its window
+                      if e[1] == StopKind.BREAK and self.breaks[e[0]][1].latest_s < now_s]  # fmt: skip
+            self.plans[vid] = [e for e in self.plans[vid] if e not in missed]
             at_risk += self._repair(vid, now_s)
         return at_risk
 

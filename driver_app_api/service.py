@@ -24,7 +24,7 @@ from common.ids import body_hash, new_id
 from common.ratelimit import Attempts
 from core import models as cm
 from core.bookings import reservation_number, rider_stop
-from core.commands import EndShift, StartShift, VehicleAt
+from core.commands import EndShift, StartShift, TakeBreak, VehicleAt
 from core.fleet import live_position, road_node
 from core.host import DispatchHost, Step
 from dispatch.model import StopKind
@@ -213,8 +213,13 @@ def end_shift(host: DispatchHost, actor: DriverActor) -> s.Shift:
     return s.Shift(vehicle_id=actor.vehicle_id, service_vehicle_id=vid, in_service=False)
 
 
+PLANNED_BREAK_EARLY_S = 900  # the driver may start a planned break this much before its window
+
+
 def take_break(host: DispatchHost, actor: DriverActor, minutes: int) -> None:
-    """An unplanned break: the vehicle stays where it is and is free again after it."""
+    """The break button: the planned break (an operator's) when it is the next stop and its
+    window is near, for its planned length; otherwise an unplanned break of ``minutes``: the
+    vehicle stays where it is and is free again after it."""
     vid = require_shift(actor)
     with host.write() as step:
         state = step.view.vehicle(vid)
@@ -222,6 +227,15 @@ def take_break(host: DispatchHost, actor: DriverActor, minutes: int) -> None:
             raise NoShiftToday(
                 "今日は運行日ではありません。", "There is no service today.", vehicle=vid
             )
+        plan = step.view.plan(vid)
+        if (
+            plan
+            and plan[0].kind == StopKind.BREAK
+            and step.now_s >= plan[0].earliest_s - PLANNED_BREAK_EARLY_S
+        ):
+            brk = step.do(TakeBreak(vid, plan[0].booking_id))
+            step.publish("break", [vid], minutes=brk.duration_s // 60, at_risk=[])
+            return
         node = host.world.places.nodes[state.place]
         risk = step.do(VehicleAt(vid, node, step.now_s + 60 * minutes, locked=False))
         step.publish("break", [vid], minutes=minutes, at_risk=[r.booking_id for r in risk])

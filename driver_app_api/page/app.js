@@ -252,7 +252,7 @@ $("start-shift").onclick = async () => {
     await enterWork();
   } catch (e) { say(e.message, true); }
 };
-$("break").onclick = async () => { try { await api("POST", "/v1/driver/break", { minutes: 15 }); say("休憩を記録しました(15分)"); } catch (e) { say(e.message, true); } };
+$("break").onclick = async () => { try { await api("POST", "/v1/driver/break", { minutes: 15 }); say("休憩を記録しました。予定の時刻は一覧で確かめてください。"); } catch (e) { say(e.message, true); } };
 $("end-shift").onclick = async () => {
   if (!confirm("運行を終了しますか?")) return;
   try { await api("POST", "/v1/driver/shift/end"); say("おつかれさまでした。"); signOut(); } catch (e) { say(e.message, true); }

@@ -223,6 +223,13 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
         ),
         (401, 403, 403, 422, 422, 403, 401),
     ),
+    ("post", "/v1/operator/vehicles/{vehicle_id}/breaks"): (  # allowed; no such van: 409
+        fixed(
+            "/v1/operator/vehicles/van-9/breaks",
+            json={"date": "2026-12-04", "minutes": 30, "earliest": "11:00", "latest": "12:00"},
+        ),
+        (401, 403, 403, 409, 409, 403, 401),
+    ),
     ("post", "/v1/operator/vehicles/{vehicle_id}/withdraw"): (  # no such van: nothing changes
         fixed("/v1/operator/vehicles/van-9/withdraw"),
         (401, 403, 403, 409, 409, 403, 401),
