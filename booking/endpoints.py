@@ -402,6 +402,28 @@ CONSOLE = FilePath(__file__).parent / "console"
 console = APIRouter(include_in_schema=False)
 
 
+@operator.get("/staff", response_model=list[rs.StaffAccount])
+def staff_accounts(session: SessionDep, actor: ActorDep) -> list[rs.StaffAccount]:
+    """Staff accounts (admins only): operators, admins and channel accounts."""
+    return people.list_staff(session, actor)
+
+
+@operator.post("/staff", status_code=201, response_model=rs.StaffAccount)
+def staff_add(session: SessionDep, actor: ActorDep, body: rs.StaffCreate) -> rs.StaffAccount:
+    """Open a staff account (admins only); 409 ``staff_exists`` when the user name is taken."""
+    return people.add_staff(session, actor, body)
+
+
+@operator.patch("/staff/{staff_id}", response_model=rs.StaffAccount)
+def staff_update(
+    session: SessionDep, actor: ActorDep, staff_id: Annotated[str, Path(max_length=24)],
+    body: rs.StaffUpdate,
+) -> rs.StaffAccount:  # fmt: skip
+    """Rename an account, change its role, set a new password or turn it off (admins only;
+    its sessions end at once). 409 ``own_account`` for one's own role or account."""
+    return people.update_staff(session, actor, staff_id, body)
+
+
 @console.get("/console/")
 def console_page() -> FileResponse:
     return FileResponse(CONSOLE / "index.html", media_type="text/html; charset=utf-8")

@@ -131,3 +131,30 @@ class AuditEntry(BaseModel):
     resident_id: str | None
     booking_id: str | None
     details: dict[str, object]
+
+
+StaffRole = Literal["operator", "admin", "channel"]
+
+
+class StaffAccount(BaseModel):
+    """A staff account as admins see it (never its password)."""
+
+    id: str
+    username: str
+    display_name: str
+    role: StaffRole
+    active: bool
+
+
+class StaffCreate(Strict):
+    username: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,31}$", description="e.g. tanaka.h")
+    display_name: str = Field(min_length=1, max_length=40)
+    role: StaffRole
+    password: str = Field(min_length=10, max_length=128)
+
+
+class StaffUpdate(Strict):
+    display_name: str | None = Field(None, min_length=1, max_length=40)
+    role: StaffRole | None = None
+    active: bool | None = None
+    password: str | None = Field(None, min_length=10, max_length=128)

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from common.auth import dummy_hash, hash_password, hash_token, new_token, verify_password
 from common.clock import now_utc
-from common.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
+from common.errors import DrtError, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from common.ids import new_id
 from common.ratelimit import Attempts
 from residents import models as m
@@ -357,3 +357,69 @@ def create_staff(
     session.add(staff)
     session.flush()
     return staff
+
+
+# -- staff accounts (admins) ---------------------------------------------------------------
+
+
+class StaffExists(DrtError):
+    code = "staff_exists"
+    http_status = 409
+
+
+class OwnAccount(DrtError):
+    code = "own_account"
+    http_status = 409
+
+
+def _account(staff: m.Staff) -> s.StaffAccount:
+    return s.StaffAccount(id=staff.id, username=staff.username, display_name=staff.display_name,
+                          role=staff.role, active=staff.active)  # fmt: skip
+
+
+def list_staff(session: Session, actor: Actor) -> list[s.StaffAccount]:
+    require_staff(actor, "admin")
+    return [_account(x) for x in session.scalars(select(m.Staff).order_by(m.Staff.username))]
+
+
+def add_staff(session: Session, actor: Actor, body: s.StaffCreate) -> s.StaffAccount:
+    """An admin opens an account (the user name is unique; the password is only hashed)."""
+    require_staff(actor, "admin")
+    if session.scalar(select(m.Staff).where(m.Staff.username == body.username)) is not None:
+        raise StaffExists(f"ユーザー名「{body.username}」はもう使われています。別の名前にしてください。",
+                          f"The user name {body.username!r} is taken; choose another.",
+                          field="username")  # fmt: skip
+    staff = create_staff(session, body.username, body.password, body.role, body.display_name)
+    audit(session, actor, "staff.create", staff=staff.id, username=staff.username, role=staff.role)
+    return _account(staff)
+
+
+def update_staff(
+    session: Session, actor: Actor, staff_id: str, body: s.StaffUpdate
+) -> s.StaffAccount:
+    """An admin renames an account, changes its role, sets a new password or turns it off
+    (its sessions end at once). Not one's own role or account: another admin does that."""
+    require_staff(actor, "admin")
+    staff = session.get(m.Staff, staff_id)
+    if staff is None:
+        raise NotFound("その職員のアカウントは見つかりません。", "No such staff account.",
+                       staff_id=staff_id)  # fmt: skip
+    if staff.id == actor.id and (body.active is False or body.role not in (None, staff.role)):
+        raise OwnAccount("自分のアカウントを止めたり、権限を変えたりはできません。ほかの管理者に頼んでください。",
+                         "You cannot turn off or change the role of your own account; ask another admin.")  # fmt: skip
+    changed = {k: v for k, v in body.model_dump(exclude_none=True).items() if k != "password"}
+    if body.display_name is not None:
+        staff.display_name = body.display_name
+    if body.role is not None:
+        staff.role = body.role
+    if body.active is not None:
+        staff.active = body.active
+    if body.password is not None:
+        staff.password_hash = hash_password(body.password)
+        changed["password"] = "changed"
+    if body.active is False or body.password is not None or body.role is not None:
+        session.execute(
+            delete(m.Token).where(m.Token.kind == "staff", m.Token.subject_id == staff.id)
+        )
+    audit(session, actor, "staff.update", staff=staff.id, username=staff.username, **changed)
+    return _account(staff)

@@ -244,6 +244,29 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
         fixed("/v1/operator/audit"),
         (401, 403, 403, 403, 200, 403, 401),
     ),
+    # staff accounts: admins only
+    ("get", "/v1/operator/staff"): (
+        fixed("/v1/operator/staff"),
+        (401, 403, 403, 403, 200, 403, 401),
+    ),
+    ("post", "/v1/operator/staff"): (
+        lambda w, _c: (
+            "/v1/operator/staff",
+            {
+                "json": {
+                    "username": f"matrix{w.unique()}",
+                    "display_name": "表",
+                    "role": "operator",
+                    "password": "matrix-pass-1",
+                }
+            },
+        ),
+        (401, 403, 403, 403, 201, 403, 401),
+    ),  # fmt: skip
+    ("patch", "/v1/operator/staff/{staff_id}"): (  # allowed; no such account: 404
+        fixed("/v1/operator/staff/S-nosuch", json={"display_name": "表"}),
+        (401, 403, 403, 403, 404, 403, 401),
+    ),
     # the driver's tablet (a fresh session with its shift started for the driver's cell)
     ("post", "/v1/driver/shift/start"): (
         fixed("/v1/driver/shift/start", json={}),
