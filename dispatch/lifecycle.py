@@ -107,7 +107,11 @@ class Lifecycle(FleetState):
         plan = self.plans[vehicle_id]
         bid = f"break:{vehicle_id}:{sum(1 for owner, _ in self.breaks.values() if owner == vehicle_id)}"
         self.breaks[bid] = (vehicle_id, brk)
-        riding = {i for i, k in plan if k == StopKind.DROPOFF and self.bookings[i].status == BookingStatus.ONBOARD}
+        riding = {
+            i
+            for i, k in plan
+            if k == StopKind.DROPOFF and self.bookings[i].status == BookingStatus.ONBOARD
+        }
         best: tuple[float, list[Entry]] | None = None
         for pos in range(1 if v.locked and plan else 0, len(plan) + 1):
             if pos:

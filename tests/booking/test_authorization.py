@@ -262,7 +262,7 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
             },
         ),
         (401, 403, 403, 403, 201, 403, 401),
-    ),  # fmt: skip
+    ),
     ("patch", "/v1/operator/staff/{staff_id}"): (  # allowed; no such account: 404
         fixed("/v1/operator/staff/S-nosuch", json={"display_name": "表"}),
         (401, 403, 403, 403, 404, 403, 401),
