@@ -338,18 +338,23 @@ def ridership_report(
     session: SessionDep,
     host: HostDep,
     actor: ActorDep,
-    first: Annotated[date, Query(alias="from", description="the first day (local)")],
-    last: Annotated[date, Query(alias="to", description="the last day (local)")],
+    first: Annotated[
+        date | None, Query(alias="from", description="the first day (local); the 1st of to's month")
+    ] = None,
+    last: Annotated[
+        date | None, Query(alias="to", description="the last day (local); the service's today")
+    ] = None,
     by: Literal["day", "month"] = "day",
     fmt: Literal["json", "csv"] = Query("json", alias="format"),
 ) -> Any:
-    """Ridership for the town: per day or month, bookings, rides, passengers, no-shows,
-    cancellations, refusals and fares; riders by 大字 and rides by age band."""
-    report = reports.ridership(session, host.world, actor, first, last, by)
+    """Ridership for the town: per day or month and for the whole period, bookings, rides,
+    passengers, no-shows, cancellations, fares, refusals by reason, waits and on-time share;
+    riders by 大字 and rides by age band. Waits are in seconds (integers)."""
+    last = last or trips.service_day(host.world, host.clock())
+    report = reports.ridership(session, host.world, actor, first or last.replace(day=1), last, by)
     if fmt == "json":
         return report
-    return csv_file("ridership.csv", ["period", *s.RIDERSHIP_FIELDS],
-                    [[r.period, *(getattr(r, k) for k in s.RIDERSHIP_FIELDS)] for r in report.periods])  # fmt: skip
+    return csv_file("ridership.csv", *reports.ridership_csv(report))
 
 
 @operator.get("/audit", response_model=list[rs.AuditEntry])

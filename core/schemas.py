@@ -237,6 +237,10 @@ class Fleet(BaseModel):
 
 RIDERSHIP_FIELDS = ("bookings", "completed", "passengers", "no_show", "cancelled", "refused",
                     "fares_yen")  # fmt: skip
+#: The punctuality figures of a row, after the counts and the refusals by reason (CSV order).
+RIDERSHIP_TIMES = ("timed_rides", "wait_mean_s", "wait_p90_s", "asap_rides", "asap_wait_mean_s",
+                   "asap_wait_p90_s", "pickups_on_time", "pickup_on_time_share", "timed_dropoffs",
+                   "dropoffs_on_time", "dropoff_on_time_share")  # fmt: skip
 
 
 class RidershipRow(BaseModel):
@@ -248,6 +252,28 @@ class RidershipRow(BaseModel):
     cancelled: int
     refused: int = Field(description="quotes answered with neither an offer nor an alternative")
     fares_yen: int = Field(description="fares recorded as paid")
+    refused_by_reason: dict[str, int] = Field(
+        default_factory=dict,
+        description="the refused quotes by the dispatcher's reason code (no_time_available, "
+        "vehicles_full, ...; unknown: recorded before reasons were kept); they sum to refused",
+    )
+    timed_rides: int = Field(0, description="completed rides whose boarding time is recorded")
+    wait_mean_s: int | None = Field(
+        None, description="mean wait from the start of the promised pickup window to boarding"
+    )
+    wait_p90_s: int | None = Field(None, description="90th percentile of that wait (nearest rank)")
+    asap_rides: int = Field(0, description="timed rides asked for as soon as possible")
+    asap_wait_mean_s: int | None = Field(
+        None, description="as-soon-as-possible rides: mean time from the request to boarding"
+    )
+    asap_wait_p90_s: int | None = Field(None, description="its 90th percentile (nearest rank)")
+    pickups_on_time: int = Field(0, description="timed rides boarded by the window's end")
+    pickup_on_time_share: float | None = Field(None, description="pickups_on_time / timed_rides")
+    timed_dropoffs: int = Field(0, description="completed rides whose alighting time is recorded")
+    dropoffs_on_time: int = Field(0, description="of those, set down by the promised dropoff_by")
+    dropoff_on_time_share: float | None = Field(
+        None, description="dropoffs_on_time / timed_dropoffs"
+    )
 
 
 class Ridership(BaseModel):
@@ -255,6 +281,7 @@ class Ridership(BaseModel):
     last: date
     by: Literal["day", "month"]
     periods: list[RidershipRow]
+    totals: RidershipRow = Field(description="the whole period (period: total)")
     riders_by_district: dict[str, int] = Field(description="people carried, by 大字 of the rider")
     rides_by_age_band: dict[str, int] = Field(description="completed rides by the rider's age")
 

@@ -48,7 +48,9 @@ function show(which) {
   $("board").hidden = which !== "board";
   $("fleet-map").hidden = which !== "fleet";
   $("audit").hidden = which !== "audit";
+  $("reports").hidden = which !== "reports";
   $("to-audit").classList.toggle("on", which === "audit");
+  $("to-reports").classList.toggle("on", which === "reports");
   $("to-fleet").classList.toggle("on", which === "fleet");
   clearInterval(state.fleetTimer);
   $("sign-out").hidden = which === "signin";
@@ -390,6 +392,10 @@ $("to-audit").addEventListener("click", guard(async () => {
   if (state.caller && !$("a-resident").value) $("a-resident").value = state.caller.id;
   show("audit");
   await auditLog();
+}));
+$("to-reports").addEventListener("click", guard(async () => {
+  show("reports");
+  await reportsPage(); // reports.js
 }));
 $("to-fleet").addEventListener("click", guard(async () => {
   show("fleet");
