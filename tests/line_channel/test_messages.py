@@ -119,7 +119,14 @@ def test_every_message_fits_lines_limits() -> None:
 def test_line_settings_are_checked() -> None:
     ok = LineConfig.from_settings(load_settings())
     assert not ok.enabled  # no secret: the channel is off
-    assert ok.push_kinds == {"confirmed", "reminder", "approaching", "delay", "cancelled"}
+    assert ok.push_kinds == {
+        "confirmed",
+        "reminder",
+        "approaching",
+        "delay",
+        "cancelled",
+        "stranded",
+    }
     on = LineConfig.from_settings(
         load_settings(line_channel_secret="s", line_channel_access_token="t")
     )
