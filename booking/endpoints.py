@@ -18,6 +18,7 @@ from common.errors import IdempotencyKeyRequired, InvalidInput, NotFound
 from common.ratelimit import Attempts
 from core import bookings as trips
 from core import fleet, reports
+from core import meeting_points as points
 from core import schemas as s
 from core.host import DispatchHost
 from core.web import HostDep, SessionDep
@@ -405,6 +406,31 @@ def audit_log(
 
 CONSOLE = FilePath(__file__).parent / "console"
 console = APIRouter(include_in_schema=False)
+
+
+@operator.get("/meeting-points", response_model=list[s.MeetingPointAdmin])
+def admin_meeting_points(host: HostDep, actor: ActorDep) -> list[s.MeetingPointAdmin]:
+    """Every meeting point with its kana and any closure (operators and admins)."""
+    return points.list_points(host, actor)
+
+
+@operator.post("/meeting-points", status_code=201, response_model=s.MeetingPointAdmin)
+def admin_add_meeting_point(host: HostDep, actor: ActorDep, body: s.MeetingPointCreate) -> Any:
+    """Add a meeting point at the road nearest a point (admins); in use at once in every
+    worker. The same request again answers 200 with the point it added."""
+    created, point = points.add_point(host, actor, body)
+    return JSONResponse(point.model_dump(mode="json"), status_code=201 if created else 200)
+
+
+@operator.patch("/meeting-points/{stop_id}", response_model=s.MeetingPointChanged)
+def admin_change_meeting_point(
+    session: SessionDep, host: HostDep, actor: ActorDep,
+    stop_id: Annotated[str, Path(max_length=16)], body: s.MeetingPointChange,
+) -> s.MeetingPointChanged:  # fmt: skip
+    """Rename a meeting point, set its kana, close it for a time (road works: quotes from or
+    to it are refused then, with open points nearby) or open it again (admins). Closing
+    answers the confirmed rides it affects, to be called."""
+    return points.change_point(host, session, actor, stop_id, body)
 
 
 @operator.get("/staff", response_model=list[rs.StaffAccount])

@@ -43,6 +43,7 @@ from core.errors import (
     BookingNotChangeable,
     BookingSuspended,
     CancelTooLate,
+    MeetingPointClosed,
     MoveNotPossible,
     NoMeetingPointNear,
     NoServiceThatDay,
@@ -116,6 +117,28 @@ def _place(world: World, stop_id: str, field: str) -> int:
         ) from None
 
 
+def _refuse_closed(world: World, place: int, t_s: int, field: str) -> None:
+    """A meeting point closed at that time (road works) is refused with open ones nearby."""
+    point = world.stop_at(place)
+    closed = world.closed_at(point.id, t_s)
+    if closed is None:
+        return
+    tz = world.config.calendar.time_zone
+    until = datetime.fromtimestamp(closed[1], tz)
+    near = [world.stop_at(p) for p in world.nearby(place)
+            if world.closed_at(world.stop_at(p).id, t_s) is None][:2]  # fmt: skip
+    why = f"({closed[2]})" if closed[2] else ""
+    instead_ja = "、".join(f"「{p.name}」" for p in near)
+    raise MeetingPointClosed(
+        f"「{point.name}」は{until:%m月%d日 %H:%M}まで使えません{why}。"
+        + (f"近くの{instead_ja}をお使いください。" if near else "ほかの乗降ポイントを選んでください。"),
+        f"{point.name} is closed until {until:%Y-%m-%d %H:%M}{' (' + closed[2] + ')' if closed[2] else ''}. "
+        + (f"Nearby: {', '.join(p.id for p in near)}." if near else "Choose another meeting point."),
+        field=field, meeting_point=point.id, until=until.isoformat(),
+        nearby=[p.id for p in near],
+    )  # fmt: skip
+
+
 def place_view(world: World, place: int) -> s.Place:
     p = world.stop_at(place)
     return s.Place(id=p.id, name=p.name, lat=p.lat, lon=p.lon)
@@ -178,6 +201,8 @@ def trip_request(world: World, body: s.QuoteCreate, channel: str, now_s: int) ->
             f"{day:%m月%d日}の運行時間は {hours.opens:%H:%M}〜{hours.closes:%H:%M} です。",
             f"Service on {day.isoformat()} runs {hours.opens:%H:%M} to {hours.closes:%H:%M}.",
         )
+    for place, field in ((origin, "origin"), (destination, "destination")):
+        _refuse_closed(world, place, wish_s, field)
     counts = body.passengers.counts()
     return TripRequest(
         id=new_id("r"), origin=origin, destination=destination, mode=Mode(body.mode),

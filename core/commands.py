@@ -29,14 +29,22 @@ from dispatch.model import (
     Withdrawal,
 )
 from dispatch.params import ServiceParams
+from routing.stops import MeetingPoint
 
 R_co = TypeVar("R_co", covariant=True)
 
 
 class Places(Protocol):
-    """What a command needs of the world: the dispatcher place of a vehicle at a road node."""
+    """What a command needs of the world: the dispatcher place of a vehicle at a road node,
+    and the meeting points, which change through the log too (see :class:`MeetingPointAdd`)."""
 
     def vehicle_place(self, d: Dispatcher, vehicle: str, node: int) -> int: ...
+
+    def add_meeting_point(self, d: Dispatcher, point: MeetingPoint, node: int) -> int: ...
+
+    def edit_meeting_point(self, stop_id: str, name: str, kana: str | None) -> None: ...
+
+    def close_meeting_point(self, stop_id: str, closed: tuple[int, int, str] | None) -> None: ...
 
 
 class Command(Protocol[R_co]):
@@ -256,16 +264,63 @@ class NoShow:
         return d.no_show(self.booking, now_s, reported=self.reported)
 
 
+@dataclass(frozen=True, slots=True)
+class MeetingPointAdd:
+    """An admin adds a meeting point. Logged, so every process adds it at the same point of
+    its history (the same place number everywhere) without a restart."""
+
+    op: ClassVar[str] = "meeting_point_add"
+    id: str
+    name: str
+    kana: str | None
+    lat: float
+    lon: float
+    node: int
+
+    def run(self, d: Dispatcher, places: Places, now_s: int) -> int:
+        point = MeetingPoint(self.id, self.name, "manual", self.lat, self.lon, kana=self.kana)
+        return places.add_meeting_point(d, point, self.node)
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingPointEdit:
+    """An admin renames a meeting point or sets its kana."""
+
+    op: ClassVar[str] = "meeting_point_edit"
+    id: str
+    name: str
+    kana: str | None
+
+    def run(self, d: Dispatcher, places: Places, now_s: int) -> None:
+        places.edit_meeting_point(self.id, self.name, self.kana)
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingPointClose:
+    """An admin closes a meeting point for a time (road works), or opens it (``until`` 0)."""
+
+    op: ClassVar[str] = "meeting_point_close"
+    id: str
+    since: int
+    until: int
+    note: str
+
+    def run(self, d: Dispatcher, places: Places, now_s: int) -> None:
+        closed = (self.since, self.until, self.note) if self.until > self.since else None
+        places.close_meeting_point(self.id, closed)
+
+
 AnyCommand = (
     VehicleDay | StartShift | VehicleAt | EndShift | Expire | SetParams | Retime | Quote
     | Confirm | Cancel | Move | Protect | AddBreak | TakeBreak | Withdraw | Board | Alight
-    | NoShow
+    | NoShow | MeetingPointAdd | MeetingPointEdit | MeetingPointClose
 )  # fmt: skip
 COMMANDS: dict[str, type[AnyCommand]] = {
     c.op: c
     for c in (
         VehicleDay, StartShift, VehicleAt, EndShift, Expire, SetParams, Retime, Quote,
         Confirm, Cancel, Move, Protect, AddBreak, TakeBreak, Withdraw, Board, Alight, NoShow,
+        MeetingPointAdd, MeetingPointEdit, MeetingPointClose,
     )
 }  # fmt: skip
 

@@ -60,3 +60,10 @@ class BookingNotChangeable(DrtError):
 
     code = "booking_not_changeable"
     http_status = 409
+
+
+class MeetingPointClosed(DrtError):
+    """The meeting point is closed at that time (road works, an event)."""
+
+    code = "meeting_point_closed"
+    http_status = 422

@@ -70,6 +70,49 @@ class Place(BaseModel):
     lon: float
 
 
+class MeetingPointAdmin(Place):
+    """A meeting point as operators and admins see it."""
+
+    kana: str | None
+    kind: str
+    closed_from: datetime | None = Field(None, description="closed for a time (road works)")
+    closed_to: datetime | None = None
+    closed_note: str = ""
+
+
+class MeetingPointCreate(Strict):
+    name: str = Field(min_length=1, max_length=40)
+    kana: str | None = Field(None, min_length=1, max_length=80)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+
+class MeetingPointChange(Strict):
+    """Rename it, set its kana, close it for a time (both ends) or open it again."""
+
+    name: str | None = Field(None, min_length=1, max_length=40)
+    kana: str | None = Field(None, min_length=1, max_length=80)
+    closed_from: datetime | None = None
+    closed_to: datetime | None = None
+    closed_note: str = Field("", max_length=80, description="why, for riders (道路工事)")
+    reopen: bool = False
+
+
+class AffectedRide(BaseModel):
+    booking_id: str
+    reservation_number: str
+    pickup_from: datetime
+    rider_name: str
+    rider_phone: str
+
+
+class MeetingPointChanged(BaseModel):
+    point: MeetingPointAdmin
+    affected: list[AffectedRide] = Field(
+        description="confirmed rides from or to it while it is closed: call these riders"
+    )
+
+
 class Offer(BaseModel):
     quote_id: str
     origin: Place

@@ -40,8 +40,9 @@ from typing import Any
 
 from core.world import World
 from dispatch.engine import Dispatcher
+from routing.stops import MeetingPoint, MeetingPointSet
 
-FORMAT = 1
+FORMAT = 2  # 2: the places grown since start (meeting points too) and the meeting points
 STATE = ("params", "vehicles", "bookings", "plans", "breaks", "_blocks", "_counter")
 DERIVED = ("_nearby", "_tt", "_tt_eff", "_band_pcts")  # from the world (set by restore)
 _SHAPED = ("dispatch.state", "dispatch.model", "dispatch.params")  # the state's classes
@@ -95,7 +96,7 @@ def state_shape() -> str:
 
 def fingerprint(world: World) -> str:
     """What a snapshot of this world's replica depends on (a hex digest)."""
-    n = len(set(world.stop_places))  # the places a world starts with: 0 … n-1
+    n = world.base_places  # the places a world starts with: 0 … n-1
     h = hashlib.sha256()
     h.update(f"{FORMAT}|{world.key}|{world.places.nodes[:n]}|".encode())
     h.update(state_shape().encode())
@@ -103,17 +104,31 @@ def fingerprint(world: World) -> str:
 
 
 def capture(d: Dispatcher, world: World) -> bytes:
-    """The dispatcher's state and the world's moving places, compressed."""
+    """The dispatcher's state, the places the world grew (vehicles' moving places, meeting
+    points added) and its meeting points as the log left them, compressed."""
     fields = set(vars(d)) if hasattr(d, "__dict__") else set()
     unknown = fields - set(STATE) - set(DERIVED)
     if unknown:  # state a snapshot would not carry: refuse rather than restore less
         raise SnapshotMismatch(f"dispatcher fields a snapshot does not know: {sorted(unknown)}")
     places = world.places
-    slots = sorted((place, key, places.nodes[place]) for key, place in places.slots.items())
+    key_of = {place: key for key, place in places.slots.items()}
+    grown = [(place, key_of.get(place), places.nodes[place])  # a vehicle's, or a meeting point's
+             for place in range(world.base_places, len(places.nodes))]  # fmt: skip
+    stops = world.stops
     body: dict[str, Any] = {
         "format": FORMAT,
         "state": {name: getattr(d, name) for name in STATE},
-        "slots": slots,
+        "grown": grown,
+        "stops": (
+            stops.prefix,
+            stops.next_id,
+            [
+                (p.id, p.name, p.kind, p.lat, p.lon, p.kana, p.district, p.source)
+                for p in stops.points
+            ],
+        ),
+        "stop_places": list(world.stop_places),
+        "closures": dict(world.closures),
     }
     return zlib.compress(pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL), 1)
 
@@ -131,10 +146,14 @@ def restore(world: World, blob: bytes) -> Dispatcher:
         raise SnapshotMismatch(f"not a snapshot: {exc}") from exc
     if body.get("format") != FORMAT:
         raise SnapshotMismatch(f"snapshot format {body.get('format')}, this code reads {FORMAT}")
-    for place, key, node in body["slots"]:
-        got = world.places.slot(key, node)
+    for place, key, node in body["grown"]:
+        got = world.places.index(node) if key is None else world.places.slot(key, node)
         if got != place:
-            raise SnapshotMismatch(f"moving place of {key} is {got} here, {place} in the snapshot")
+            raise SnapshotMismatch(f"place of {key or node} is {got} here, {place} in the snapshot")
+    prefix, next_id, points = body["stops"]
+    world.stops = MeetingPointSet(prefix, tuple(MeetingPoint(*p) for p in points), next_id)
+    world.stop_places = list(body["stop_places"])
+    world.closures = dict(body["closures"])
     d = world.new_dispatcher()
     for name, value in body["state"].items():
         setattr(d, name, value)

@@ -7,7 +7,7 @@ dispatchers that are identical in every process, which the single-writer log rel
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,9 @@ class World:
     places: PlaceMatrix
     router: Router
     stop_places: list[int]  # the place of every meeting point, in file order
+    #: Meeting points closed for a time (road works): id -> (from, to, note), Unix seconds.
+    closures: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    base_places: int = 0  # the places it starts with (the file's meeting points): 0 … n-1
     _road_lines: dict[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
@@ -57,10 +60,18 @@ class World:
         nodes = stop_nodes(router, stops)
         places = PlaceMatrix(router, nodes)
         stop_places = [places.index(n) for n in nodes]
-        world = cls(area, area.name_en.lower(), config, params, stops, places, router, stop_places)
+        world = cls(area, area.name_en.lower(), config, params, stops, places, router, stop_places,
+                    base_places=len(places.nodes))  # fmt: skip
         for v in config.vehicles:
             world.place_of(v.depot)  # a depot that is not a meeting point fails at start-up
         return world
+
+    def fork(self) -> World:
+        """A world whose meeting points and places change (through the dispatch log) without
+        touching this one: one per app, as each process has its own. The road graph, the
+        rules and the matrices so far are shared."""
+        return replace(self, places=self.places.copy(), stop_places=list(self.stop_places),
+                       closures=dict(self.closures))  # fmt: skip
 
     def place_of(self, stop_id: str) -> int:
         point = self.stops.get(stop_id)  # raises UnknownStop
@@ -129,6 +140,39 @@ class World:
         if d.travel_s is not self.places.duration_s:
             d.set_travel(self.places.duration_s)
         return place
+
+    # -- meeting points changed through the dispatch log (every replica, at the same point) --
+
+    def add_meeting_point(self, d: Dispatcher, point: MeetingPoint, node: int) -> int:
+        """A new meeting point at a road node (its place added to the matrix, ``d`` given the
+        travel times that go with it); nothing changes if it is here already (another host
+        of this process replayed it). Its place number is the same in every replica because
+        the log adds it at the same point of the history."""
+        if any(p.id == point.id for p in self.stops.points):
+            place = self.place_of(point.id)
+        else:
+            place = self.places.index(node)
+            self.stops = self.stops.with_added(point)
+            self.stop_places = [*self.stop_places, place]
+        if d.travel_s is not self.places.duration_s:
+            d.set_travel(self.places.duration_s)
+        return place
+
+    def edit_meeting_point(self, stop_id: str, name: str, kana: str | None) -> None:
+        self.stops = self.stops.with_renamed(stop_id, name, kana)
+
+    def close_meeting_point(self, stop_id: str, closed: tuple[int, int, str] | None) -> None:
+        """Closed from ``closed[0]`` to ``closed[1]`` (a note for riders), or open (None)."""
+        self.stops.get(stop_id)  # raises UnknownStop
+        if closed is None:
+            self.closures.pop(stop_id, None)
+        else:
+            self.closures[stop_id] = closed
+
+    def closed_at(self, stop_id: str, t_s: int) -> tuple[int, int, str] | None:
+        """The closure of a meeting point in force at ``t_s``, if any."""
+        c = self.closures.get(stop_id)
+        return c if c is not None and c[0] <= t_s < c[1] else None
 
     def new_dispatcher(self) -> Dispatcher:
         return Dispatcher(self.params, self.places.duration_s, self.nearby)

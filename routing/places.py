@@ -10,6 +10,7 @@ positions. Entries are identical to :meth:`Router.matrix` for the same nodes.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import numpy as np
@@ -34,6 +35,17 @@ class PlaceMatrix:
         self._distance: IntMatrix = m.distance_m.astype(np.int64)
         self._reverse = router.csr.T.tocsr()
         self._slots: dict[str, int] = {}  # a vehicle's moving place (see :meth:`slot`)
+
+    def copy(self) -> PlaceMatrix:
+        """A matrix that grows on its own from here (the arrays are shared: they are never
+        changed in place, a new place or a moved one makes new arrays)."""
+        twin = copy.copy(self)
+        twin.nodes, twin._index, twin._slots = (
+            list(self.nodes),
+            dict(self._index),
+            dict(self._slots),
+        )
+        return twin
 
     @property
     def duration_s(self) -> IntMatrix:

@@ -250,7 +250,8 @@ def create_app(
             make_engine(settings.effective_database_url, pool_size=2, max_overflow=2) if own else db
         )
         client = make_redis(settings.redis_url, embedded=settings.embedded)
-        loaded = world or World.load(load_area(settings.area), settings.cache_dir)
+        # the app's own world: meeting points changed through the log change here only
+        loaded = (world or World.load(load_area(settings.area), settings.cache_dir)).fork()
         app.state.sessions = make_sessionmaker(db)
         app.state.redis = client
         app.state.async_redis = make_async_redis(settings.redis_url, embedded=settings.embedded)

@@ -244,6 +244,19 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
         fixed("/v1/operator/audit"),
         (401, 403, 403, 403, 200, 403, 401),
     ),
+    # meeting points: operators see them, admins change them
+    ("get", "/v1/operator/meeting-points"): (fixed("/v1/operator/meeting-points"), OK_STAFF),
+    ("post", "/v1/operator/meeting-points"): (
+        lambda w, _c: (
+            "/v1/operator/meeting-points",
+            {"json": {"name": f"表の乗降所{w.unique()}", "lat": 33.7897, "lon": 130.6866}},
+        ),
+        (401, 403, 403, 403, 201, 403, 401),
+    ),
+    ("patch", "/v1/operator/meeting-points/{stop_id}"): (
+        fixed("/v1/operator/meeting-points/KUR-010", json={"kana": "ひょう"}),
+        (401, 403, 403, 403, 200, 403, 401),
+    ),
     # staff accounts: admins only
     ("get", "/v1/operator/staff"): (
         fixed("/v1/operator/staff"),
