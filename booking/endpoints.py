@@ -9,9 +9,10 @@ from datetime import date
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
+from pydantic import StrictFloat, StrictInt
 from sqlalchemy import select
 
 from common.errors import IdempotencyKeyRequired, InvalidInput, NotFound
@@ -20,6 +21,7 @@ from core import bookings as trips
 from core import fleet, reports
 from core import meeting_points as points
 from core import schemas as s
+from core import service_rules as rules
 from core.host import DispatchHost
 from core.web import HostDep, SessionDep
 from residents import models as rm
@@ -431,6 +433,22 @@ def admin_change_meeting_point(
     to it are refused then, with open points nearby) or open it again (admins). Closing
     answers the confirmed rides it affects, to be called."""
     return points.change_point(host, session, actor, stop_id, body)
+
+
+@operator.get("/service-rules", response_model=s.ServiceRules)
+def service_rules(host: HostDep, actor: ActorDep) -> s.ServiceRules:
+    """The service's rules in force (the pickup window, the slack, holds, ride limits…) and
+    what the area's file says (operators and admins)."""
+    return rules.get_rules(host, actor)
+
+
+@operator.patch("/service-rules", response_model=s.ServiceRules)
+def change_service_rules(
+    host: HostDep, actor: ActorDep, body: Annotated[dict[str, StrictInt | StrictFloat], Body()]
+) -> s.ServiceRules:
+    """Change rules (admins): ``{"pickup_window_s": 900, …}``; validated together, applied
+    in every worker at once through the dispatch log; bookings made keep their promises."""
+    return rules.change_rules(host, actor, body)
 
 
 @operator.get("/staff", response_model=list[rs.StaffAccount])

@@ -40,6 +40,8 @@ class Places(Protocol):
 
     def vehicle_place(self, d: Dispatcher, vehicle: str, node: int) -> int: ...
 
+    def use_params(self, params: ServiceParams, data: dict[str, Any], source: str) -> None: ...
+
     def add_meeting_point(self, d: Dispatcher, point: MeetingPoint, node: int) -> int: ...
 
     def edit_meeting_point(self, stop_id: str, name: str, kana: str | None) -> None: ...
@@ -119,16 +121,20 @@ class Expire:
 
 @dataclass(frozen=True, slots=True)
 class SetParams:
-    """The service parameters from this point of the log on (a changed ``service.toml``).
+    """The service parameters from this point of the log on (a changed ``service.toml``, or
+    an admin's change from the console).
 
     Logged so that a replay decides every earlier request with the parameters it was
     decided with, not with whatever the file says at the time of the replay."""
 
     op: ClassVar[str] = "set_params"
     params: dict[str, Any]
+    source: str = "file"  # "admin": changed from the console (entries before: the file's)
 
     def run(self, d: Dispatcher, places: Places, now_s: int) -> None:
-        d.set_params(ServiceParams.from_json(self.params))
+        params = ServiceParams.from_json(self.params)
+        d.set_params(params)
+        places.use_params(params, self.params, self.source)
 
 
 @dataclass(frozen=True, slots=True)

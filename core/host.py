@@ -678,11 +678,13 @@ class DispatchHost:
         return None
 
     def _housekeeping(self, step: Step) -> None:
-        """The service parameters of this process logged if the log has others; vehicles for
+        """The service file's parameters logged if the log has not recorded this file yet (an
+        admin's later change stays in force until the file itself changes); vehicles for
         every service day ahead; expired holds released; vehicles that fell behind their
         plans re-timed (their riders told); past days ended."""
-        if step.seq == 0 or step.view.params != self.world.params:  # a new log, or new rules
-            step.do(SetParams(self.world.params.to_json()))
+        file = self.world.file_params or self.world.params
+        if step.seq == 0 or self.world.logged_file_params != file.to_json():  # new log, new file
+            step.do(SetParams(file.to_json()))
         cal = self.world.config.calendar
         today = cal.local_date(step.now_s)
         view = step.view

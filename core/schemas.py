@@ -70,6 +70,17 @@ class Place(BaseModel):
     lon: float
 
 
+class ServiceRule(BaseModel):
+    key: str
+    label_ja: str
+    value: int | float = Field(description="in force now")
+    file_value: int | float = Field(description="what the area's service.toml says")
+
+
+class ServiceRules(BaseModel):
+    rules: list[ServiceRule]
+
+
 class MeetingPointAdmin(Place):
     """A meeting point as operators and admins see it."""
 

@@ -42,7 +42,7 @@ from core.world import World
 from dispatch.engine import Dispatcher
 from routing.stops import MeetingPoint, MeetingPointSet
 
-FORMAT = 2  # 2: the places grown since start (meeting points too) and the meeting points
+FORMAT = 3  # 3: the file parameters last logged; 2: the places grown since start (meeting points too) and the meeting points
 STATE = ("params", "vehicles", "bookings", "plans", "breaks", "_blocks", "_counter")
 DERIVED = ("_nearby", "_tt", "_tt_eff", "_band_pcts")  # from the world (set by restore)
 _SHAPED = ("dispatch.state", "dispatch.model", "dispatch.params")  # the state's classes
@@ -129,6 +129,7 @@ def capture(d: Dispatcher, world: World) -> bytes:
         ),
         "stop_places": list(world.stop_places),
         "closures": dict(world.closures),
+        "logged_file_params": world.logged_file_params,
     }
     return zlib.compress(pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL), 1)
 
@@ -154,8 +155,10 @@ def restore(world: World, blob: bytes) -> Dispatcher:
     world.stops = MeetingPointSet(prefix, tuple(MeetingPoint(*p) for p in points), next_id)
     world.stop_places = list(body["stop_places"])
     world.closures = dict(body["closures"])
+    world.logged_file_params = body["logged_file_params"]
     d = world.new_dispatcher()
     for name, value in body["state"].items():
         setattr(d, name, value)
+    world.params = d.params  # in force: the file's or an admin's, as the log left them
     d.set_travel(world.places.duration_s)  # after the parameters: their peak bands shape it
     return d

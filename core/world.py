@@ -41,6 +41,11 @@ class World:
     #: Meeting points closed for a time (road works): id -> (from, to, note), Unix seconds.
     closures: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     base_places: int = 0  # the places it starts with (the file's meeting points): 0 … n-1
+    #: The service parameters of the area's ``service.toml`` as this process read them;
+    #: ``params`` are the ones in force (the log's latest: the file's, or an admin's change).
+    file_params: ServiceParams | None = None
+    #: The file parameters the log last recorded (JSON), to know when a new file must be logged.
+    logged_file_params: dict[str, Any] | None = None
     _road_lines: dict[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
@@ -61,7 +66,7 @@ class World:
         places = PlaceMatrix(router, nodes)
         stop_places = [places.index(n) for n in nodes]
         world = cls(area, area.name_en.lower(), config, params, stops, places, router, stop_places,
-                    base_places=len(places.nodes))  # fmt: skip
+                    base_places=len(places.nodes), file_params=params)  # fmt: skip
         for v in config.vehicles:
             world.place_of(v.depot)  # a depot that is not a meeting point fails at start-up
         return world
@@ -157,6 +162,12 @@ class World:
         if d.travel_s is not self.places.duration_s:
             d.set_travel(self.places.duration_s)
         return place
+
+    def use_params(self, params: ServiceParams, data: dict[str, Any], source: str) -> None:
+        """The parameters in force from this point of the log (``source``: file or admin)."""
+        self.params = params
+        if source == "file":
+            self.logged_file_params = data
 
     def edit_meeting_point(self, stop_id: str, name: str, kana: str | None) -> None:
         self.stops = self.stops.with_renamed(stop_id, name, kana)

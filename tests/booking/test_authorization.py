@@ -257,6 +257,12 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
         fixed("/v1/operator/meeting-points/KUR-010", json={"kana": "ひょう"}),
         (401, 403, 403, 403, 200, 403, 401),
     ),
+    # the service's rules: operators read them, admins change them
+    ("get", "/v1/operator/service-rules"): (fixed("/v1/operator/service-rules"), OK_STAFF),
+    ("patch", "/v1/operator/service-rules"): (
+        fixed("/v1/operator/service-rules", json={"hold_ttl_s": 300}),
+        (401, 403, 403, 403, 200, 403, 401),
+    ),
     # staff accounts: admins only
     ("get", "/v1/operator/staff"): (
         fixed("/v1/operator/staff"),

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.services
 
 
 def _with(world: World, **params: int) -> World:
-    return replace(_fresh_world(world), params=replace(world.params, **params))
+    """A new process whose ``service.toml`` says these parameters."""
+    changed = replace(world.params, **params)
+    return replace(_fresh_world(world), params=changed, file_params=changed)
 
 
 def test_a_changed_service_file_does_not_change_what_was_decided(
