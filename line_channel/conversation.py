@@ -21,7 +21,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
@@ -40,6 +40,7 @@ from line_channel import messages as msg
 from line_channel import repository as repo
 from line_channel.config import LineConfig
 from line_channel.notify import skip_reminder_if_late
+from line_channel.when import parse_when
 from residents import service as people
 from routing.stops import MeetingPoint
 
@@ -65,7 +66,6 @@ STOP_WORDS = {
 HELP_WORDS = {"使い方", "つかいかた", "ヘルプ", "help", "?", "わからない"}
 PHONE = re.compile(r"^0\d{9,10}$")
 CODE = re.compile(r"^\d{4,8}$")
-CLOCK_TIME = re.compile(r"^(午前|午後)?(\d{1,2})(?::|時)(\d{1,2})?分?(半)?(に|から|ごろ|頃)?$")
 KANJI_DIGITS = str.maketrans("一二三四五六七八", "12345678")
 
 
@@ -94,6 +94,7 @@ class State:
     time: str = ""  # ISO 8601 with the zone; empty for 「今すぐ」
     passengers: int = 0
     saving: str = ""  # remember the next chosen place as this favourite slot
+    day: str = ""  # a day typed alone (「明日」), waiting for its time of day
 
 
 class StateStore:
@@ -150,21 +151,6 @@ def search_stops(world: World, query: str) -> list[MeetingPoint]:
     hits = [p for p in world.stops.points if all(w in text_of(p) for w in words)]
     hits.sort(key=lambda p: (not p.name.startswith(words[0]), p.source != "poi", len(p.name), p.id))
     return hits
-
-
-def clock_time(text: str, day: datetime) -> datetime | None:
-    """「10時30分」「10:30」「午後2時」「10時半」 on ``day`` (local), or None."""
-    m = CLOCK_TIME.match(text)
-    if not m:
-        return None
-    hour, minute = int(m.group(2)), int(m.group(3) or 0)
-    if m.group(4):
-        minute = 30
-    if m.group(1) == "午後" and hour < 12:
-        hour += 12
-    if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        return None
-    return day.replace(hour=hour, minute=minute, second=0, microsecond=0)
 
 
 class Conversation:
@@ -445,12 +431,8 @@ class Turn:
     # -- time, passengers, the offer ----------------------------------------------------------
 
     def ask_time(self) -> Message:
-        now = self.local()
-        last_day = now.date() + timedelta(days=self.world.config.policy.book_ahead_days)
-        last = datetime(last_day.year, last_day.month, last_day.day, 23, 59, tzinfo=self.tz)
-        return msg.ask_time(
-            self.name_of(self.state.origin), self.name_of(self.state.destination), now, last
-        )
+        return msg.ask_time(self.name_of(self.state.origin), self.name_of(self.state.destination),
+                            self.local(), self._last())  # fmt: skip
 
     def _have_places(self) -> bool:
         st = self.state
@@ -468,20 +450,34 @@ class Turn:
         try:
             when = datetime.fromisoformat(params.get("datetime", "")).replace(tzinfo=self.tz)
         except ValueError:
-            return [msg.time_not_understood()]
+            return [msg.time_not_understood(self.local(), self._last())]
         mode = params.get("mode", "depart_at")
         return self._set_time(when, "arrive_by" if mode == "arrive_by" else "depart_at")
 
+    def _last(self) -> datetime:
+        last_day = self.local().date() + timedelta(days=self.world.config.policy.book_ahead_days)
+        return datetime(last_day.year, last_day.month, last_day.day, 23, 59, tzinfo=self.tz)
+
     def typed_time(self, text: str) -> list[Message]:
-        if text in ("今すぐ", "いますぐ", "すぐ", "今"):
-            return self.asap({})
-        when = clock_time(text, self.local())
+        """「明日の9時」「来週の月曜 午後3時」「10時に着きたい」「今すぐ」: never a dead end (a
+        day alone asks for its time; what cannot be read offers the pickers again)."""
+        now = self.local()
+        when = parse_when(text, now)
         if when is None:
-            return [msg.time_not_understood()]
-        return self._set_time(when, "depart_at")
+            return [msg.time_not_understood(now, self._last())]
+        if when.mode == "asap":
+            return self.asap({})
+        if when.at is None:  # a day alone
+            assert when.day is not None
+            self.state.day = when.day.isoformat()
+            return [msg.ask_time_of_day(when.day, now, self._last())]
+        day = when.day or (date.fromisoformat(self.state.day) if self.state.day else None)
+        moment = datetime.combine(day or now.date(), when.at, self.tz)
+        return self._set_time(moment, when.mode)
 
     def _set_time(self, when: datetime, mode: str) -> list[Message]:
         self.state.mode, self.state.time, self.state.step = mode, when.isoformat(), "passengers"
+        self.state.day = ""
         return [msg.ask_passengers(self.phone)]
 
     def retime(self, _params: dict[str, str]) -> list[Message]:

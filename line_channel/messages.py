@@ -8,7 +8,7 @@ and the operator's phone number wherever the rider might be stuck.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,7 +22,7 @@ LABEL_MAX = 20  # LINE's limit for an action label (quick replies, rich menu)
 # -- words for times, money and places -----------------------------------------------------
 
 
-def jp_date(t: datetime) -> str:
+def jp_date(t: date) -> str:
     """「12月3日(木)」"""
     return f"{t.month}月{t.day}日({WEEKDAYS[t.weekday()]})"
 
@@ -358,30 +358,49 @@ def home_saved(name: str) -> Message:
 # -- time and passengers -----------------------------------------------------------------------
 
 
-def ask_time(place_from: str, place_to: str, now: datetime, last: datetime) -> Message:
+def _pickers(now: datetime, last: datetime, day: date | None = None) -> list[dict[str, Any]]:
+    """The two date-and-time pickers (departure, arrival), opening on ``day`` if given."""
     start = min((int(now.timestamp()) // 900 + 1) * 900, int(last.timestamp()))
     initial = datetime.fromtimestamp(start, now.tzinfo)
+    if day is not None and day > now.date():
+        initial = datetime.combine(day, time(9, 0), now.tzinfo)
     fmt = "%Y-%m-%dT%H:%M"
     picker: dict[str, Any] = {
         "type": "datetimepicker", "mode": "datetime", "initial": initial.strftime(fmt),
         "min": now.strftime(fmt), "max": last.strftime(fmt),
     }  # fmt: skip
+    return [
+        {**picker, "label": "日時を選ぶ", "data": data("time", mode="depart_at")},
+        {**picker, "label": "着きたい時刻で選ぶ", "data": data("time", mode="arrive_by")},
+    ]
+
+
+def ask_time(place_from: str, place_to: str, now: datetime, last: datetime) -> Message:
     return text(
         f"いつ乗りますか?\n({place_from} → {place_to})\n"
         "「今すぐ」か「日時を選ぶ」を押してください。\n"
-        "「10時30分」のように送ると、今日のその時刻で探します。",
+        "「明日の9時」「12月5日 午後2時」のように送ってもかまいません。",
         postback("今すぐ", "now"),
-        {**picker, "label": "日時を選ぶ", "data": data("time", mode="depart_at")},
-        {**picker, "label": "着きたい時刻で選ぶ", "data": data("time", mode="arrive_by")},
+        *_pickers(now, last),
         quit_action(),
     )
 
 
-def time_not_understood() -> Message:
+def time_not_understood(now: datetime, last: datetime) -> Message:
     return text(
-        "時刻がわかりませんでした。「今すぐ」か「日時を選ぶ」を押すか、"
-        "「10時30分」のように送ってください。",
+        "日時がわかりませんでした。「日時を選ぶ」を押して選ぶか、"
+        "「明日の9時」「あさって 午後2時半」のように送ってください。",
         postback("今すぐ", "now"),
+        *_pickers(now, last),
+        quit_action(),
+    )
+
+
+def ask_time_of_day(day: date, now: datetime, last: datetime) -> Message:
+    return text(
+        f"{jp_date(day)}ですね。何時ごろに乗りますか?\n"
+        "「9時」「午後2時半」のように送るか、「日時を選ぶ」を押してください。",
+        *_pickers(now, last, day),
         quit_action(),
     )
 

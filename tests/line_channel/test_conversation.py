@@ -352,3 +352,28 @@ def test_booking_for_another_day_with_the_picker(line: Line) -> None:
     assert "12月4日(金)" in texts(offer)
     done = line.tap(HANAKO, buttons(offer[0]["contents"])[0]["data"])
     assert "12月4日(金)" in done[0]["text"]
+
+
+def test_a_typed_day_and_time_books_that_day_and_nothing_dead_ends(line: Line) -> None:
+    """「明日の9時」 used to get 「時刻がわかりませんでした」 with only 今すぐ and やめる."""
+    line.link(HANAKO)
+    line.tap(HANAKO, "a=book")
+    line.tap(HANAKO, "a=stop&id=KUR-002")
+    line.tap(HANAKO, "a=stop&id=KUR-010")
+    lost = line.say(HANAKO, "そのうち")[0]
+    assert "日時がわかりませんでした" in lost["text"]
+    kinds = [i["action"]["type"] for i in lost["quickReply"]["items"]]
+    assert "datetimepicker" in kinds  # the picker again, not a dead end
+    asked = line.say(HANAKO, "明日")[0]  # a day alone: which time?
+    assert "12月3日(木)ですね" in asked["text"]  # the test clock: Wednesday 2 December
+    assert "datetimepicker" in [i["action"]["type"] for i in asked["quickReply"]["items"]]
+    assert "何人で乗りますか" in line.say(HANAKO, "9時半")[0]["text"]
+    offer = line.say(HANAKO, "1")
+    assert "12月3日(木)" in texts(offer)
+    line.say(HANAKO, "やめる")
+    line.tap(HANAKO, "a=book")
+    line.tap(HANAKO, "a=stop&id=KUR-002")
+    line.tap(HANAKO, "a=stop&id=KUR-010")
+    assert "何人で乗りますか" in line.say(HANAKO, "あさっての午後2時までに着きたい")[0]["text"]
+    offer = line.say(HANAKO, "1")
+    assert "12月4日(金)" in texts(offer)

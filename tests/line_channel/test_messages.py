@@ -13,7 +13,7 @@ from core import schemas as s
 from core.world import World
 from line_channel import messages as msg
 from line_channel.config import LineConfig
-from line_channel.conversation import Inbound, State, clock_time, intent, search_stops
+from line_channel.conversation import Inbound, State, intent, search_stops
 from line_channel.standin import message_problems
 from tests.booking.conftest import JST
 from tests.line_channel.conftest import quick_replies
@@ -55,22 +55,6 @@ def test_times_dates_and_fares_in_plain_japanese() -> None:
     assert msg.fare_text(300, {"adult": 1, "child": 1}) == "300円(2人分)"
     assert msg.label(LONG) == LONG[:19] + "…"
     assert len(msg.label(LONG)) == 20
-
-
-@pytest.mark.parametrize(
-    ("typed", "hour", "minute"),
-    [("10時30分", 10, 30), ("10:30", 10, 30), ("午後2時", 14, 0), ("10時半", 10, 30),
-     ("9時に", 9, 0), ("13時05分ごろ", 13, 5)],
-)  # fmt: skip
-def test_typed_times(typed: str, hour: int, minute: int) -> None:
-    got = clock_time(typed, T0)
-    assert got is not None
-    assert (got.date(), got.hour, got.minute) == (T0.date(), hour, minute)
-
-
-@pytest.mark.parametrize("typed", ["あした", "25時", "10時70分", ""])
-def test_times_it_does_not_guess(typed: str) -> None:
-    assert clock_time(typed, T0) is None
 
 
 @pytest.mark.parametrize(
