@@ -35,6 +35,9 @@ class ServiceParams:
     wait in the insertion cost: a second of wait costs that many seconds of driving (0: the
     cheapest drive inside the stage's window, however late in it).
 
+    ``hold_by_channel_s``: an offer made on these channels is held longer than
+    ``hold_ttl_s`` (LINE: an older rider reads the offer and finds the button).
+
     ``promise_slack_s``: the plan keeps each pickup this long before the end of the window
     the rider is told, each drop-off this long before the promised latest drop-off and each
     ride this much shorter than promised, so a slower drive than the router's still keeps
@@ -60,6 +63,7 @@ class ServiceParams:
     dwell_alight_s: int = 20
     stop_overhead_s: int = 30
     hold_ttl_s: int = 120
+    hold_by_channel_s: tuple[tuple[str, int], ...] = ()  # longer holds: ("line", 300)
     asap_max_wait_s: int = 1800
     asap_wait_stages_s: tuple[int, ...] = ()
     asap_wait_weight: float = 0.0
@@ -96,6 +100,13 @@ class ServiceParams:
         if self.promise_slack_s > self.pickup_window_s // 2:
             raise _bad("promise_slack_s", "pickup_window_s の半分以下にしてください",
                        "must be at most half of pickup_window_s")  # fmt: skip
+        if any(len(c) != 2 or not isinstance(c[0], str) or not 0 < c[1] <= 1800
+               for c in self.hold_by_channel_s):  # fmt: skip
+            raise _bad(
+                "hold_by_channel_s",
+                "チャネルごとに 1〜1800 秒です",
+                "must be 1..1800 s per channel",
+            )
         stages = self.asap_wait_stages_s
         if any(b <= a for a, b in pairwise(stages)) or any(
             not 0 < w < self.asap_max_wait_s for w in stages
@@ -119,6 +130,10 @@ class ServiceParams:
         if not self.plan_peak_traffic:
             return self
         return replace(self, peak_bands=tuple(sorted(bands)), local_offset_s=local_offset_s)
+
+    def hold_s(self, channel: str) -> int:
+        """How long an offer made on this channel is held (LINE's riders read slowly)."""
+        return dict(self.hold_by_channel_s).get(channel, self.hold_ttl_s)
 
     def peak_pct(self, time_s: int) -> int:
         """The planned factor (percent) of a drive to a stop due at ``time_s``."""
@@ -175,6 +190,10 @@ def load_params(path: Path) -> ServiceParams:
     for key in ("alternative_shifts_s", "asap_wait_stages_s"):
         if key in merged:
             merged[key] = tuple(int(v) for v in merged[key])
+    if isinstance(merged.get("hold_by_channel_s"), dict):  # { line = 300 }
+        merged["hold_by_channel_s"] = tuple(
+            sorted((str(k), int(v)) for k, v in merged["hold_by_channel_s"].items())
+        )
     try:
         return ServiceParams(**merged)
     except TypeError as exc:

@@ -35,7 +35,8 @@ class Quoting(FleetState):
     """Offers and refusals for new requests, and the windows a quote searches in."""
 
     def quote(self, request: TripRequest, now_s: int) -> Offer | Rejection:
-        """An offer held for ``hold_ttl_s``, or a reason and up to three alternatives."""
+        """An offer held for its channel's hold (``ServiceParams.hold_s``), or a reason and up
+        to three alternatives."""
         self.expire(now_s)
         self._validate(request, now_s)
         stages = self.params.asap_wait_stages_s if request.mode == Mode.ASAP else ()
@@ -194,7 +195,7 @@ class Quoting(FleetState):
             vehicle_id=vid,
             promise=Promise(promised_from, promised_to, tp, td, drop_by, max_ride),
             status=BookingStatus.HELD,
-            expires_at_s=now_s + self.params.hold_ttl_s,
+            expires_at_s=now_s + self.params.hold_s(r.channel),
             pickup_earliest_s=keep_from,
             pickup_latest_s=keep_to,
             dropoff_latest_s=plan_drop_by,

@@ -520,7 +520,7 @@ class Turn:
             st.step = "time"
             return [msg.refused(e.message_ja, self.phone)]
         st.step = "offer"
-        hold_min = max(1, self.world.params.hold_ttl_s // 60)
+        hold_min = max(1, self.world.params.hold_s("line") // 60)
         if result.offer is not None:
             return msg.offer(result.offer, hold_min)
         return msg.alternatives(result.reason_ja or "", result.alternatives, self.phone)
@@ -534,7 +534,7 @@ class Turn:
             )
         except DrtError as e:
             if e.code == "offer_expired":
-                return [msg.expired(max(1, self.world.params.hold_ttl_s // 60))]
+                return [msg.expired(max(1, self.world.params.hold_s("line") // 60))]
             if e.code == "quote_already_used":
                 return [msg.already_booked()]
             if e.code == "not_found":

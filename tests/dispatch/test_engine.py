@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
+from common.errors import ConfigError
 from dispatch.engine import Dispatcher
 from dispatch.model import (
     BookingStatus,
@@ -18,7 +22,7 @@ from dispatch.model import (
     TooManyPassengers,
     UnknownPlace,
 )
-from dispatch.params import ServiceParams
+from dispatch.params import ServiceParams, load_params
 from tests.dispatch.conftest import NOW, H, ask, check_invariants, make_dispatcher
 
 
@@ -251,3 +255,22 @@ def test_a_rider_moved_off_a_late_van_keeps_the_promise_and_is_not_flagged(
     assert {r.booking_id for r in at_risk} == {b.id}
     assert b.promise_broken
     check_invariants(d)
+
+
+def test_an_offer_on_line_is_held_longer() -> None:
+    """Older riders on LINE read the offer and find the button: 5 minutes there, 2 elsewhere."""
+    d = make_dispatcher(vans=1, params=ServiceParams(hold_by_channel_s=(("line", 300),)))
+    for channel, held in (("line", 300), ("app", 120), ("phone", 120)):
+        offer = d.quote(replace(ask(f"r-{channel}", 3, 5), channel=channel), NOW)
+        assert isinstance(offer, Offer)
+        assert d.bookings[offer.booking_id].expires_at_s == NOW + held
+    with pytest.raises(ConfigError):
+        ServiceParams(hold_by_channel_s=(("line", 0),))
+
+
+def test_the_service_file_sets_holds_by_channel(tmp_path: Path) -> None:
+    path = tmp_path / "service.toml"
+    path.write_text("[offers]\nhold_ttl_s = 120\nhold_by_channel_s = { line = 300 }\n")
+    params = load_params(path)
+    assert (params.hold_s("line"), params.hold_s("app")) == (300, 120)
+    assert ServiceParams.from_json(params.to_json()) == params  # as the dispatch log keeps it

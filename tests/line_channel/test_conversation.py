@@ -370,6 +370,7 @@ def test_a_typed_day_and_time_books_that_day_and_nothing_dead_ends(line: Line) -
     assert "何人で乗りますか" in line.say(HANAKO, "9時半")[0]["text"]
     offer = line.say(HANAKO, "1")
     assert "12月3日(木)" in texts(offer)
+    assert "5分間お取り置きしています" in texts(offer)  # LINE's longer hold (2 min before)
     line.say(HANAKO, "やめる")
     line.tap(HANAKO, "a=book")
     line.tap(HANAKO, "a=stop&id=KUR-002")
