@@ -17,6 +17,7 @@ from core import schemas as s
 Message = dict[str, Any]
 WEEKDAYS = "月火水木金土日"
 LABEL_MAX = 20  # LINE's limit for an action label (quick replies, rich menu)
+MAX_CANCEL_BUTTONS = 8  # quick replies allow 13; a rider has few bookings ahead
 
 
 # -- words for times, money and places -----------------------------------------------------
@@ -573,9 +574,19 @@ def my_bookings(bookings: list[s.Booking]) -> list[Message]:
         f"{b.origin.name}→{b.destination.name}"
         for b in bookings
     )
+    # cancelling in three taps, without swiping through the cards: one button per booking
+    cancels = [postback(f"取消 {b.pickup_from.month}/{b.pickup_from.day} {b.pickup_from:%H:%M} {b.origin.name}",
+                        "cancel", display=f"{jp_date(b.pickup_from)} {jp_time(b.pickup_from)}の予約を取り消したい",
+                        b=b.id) for b in bookings[:MAX_CANCEL_BUTTONS] if b.status == "confirmed"]  # fmt: skip
     return [
-        text(f"これからの予約は{len(bookings)}件です。"),
-        flex("これからの予約: " + alt, carousel, postback("予約する", "book"), quit_action()),
+        text(f"これからの予約は{len(bookings)}件です。取り消すときは、下のボタンからも選べます。"),
+        flex(
+            "これからの予約: " + alt,
+            carousel,
+            *cancels,
+            postback("予約する", "book"),
+            quit_action(),
+        ),
     ]
 
 

@@ -378,3 +378,28 @@ def test_a_typed_day_and_time_books_that_day_and_nothing_dead_ends(line: Line) -
     assert "何人で乗りますか" in line.say(HANAKO, "あさっての午後2時までに着きたい")[0]["text"]
     offer = line.say(HANAKO, "1")
     assert "12月4日(金)" in texts(offer)
+
+
+def test_any_booking_is_cancelled_in_three_taps_without_swiping(line: Line) -> None:
+    """Cancelling the later of two bookings used to need a sideways swipe to its card."""
+    line.link(HANAKO)
+    for hour in ("11時", "14時"):
+        line.tap(HANAKO, "a=book")
+        line.tap(HANAKO, "a=stop&id=KUR-002")
+        line.tap(HANAKO, "a=stop&id=KUR-010")
+        line.say(HANAKO, hour)
+        offer = line.say(HANAKO, "1")
+        line.tap(HANAKO, buttons(offer[0]["contents"])[0]["data"])
+    mine = line.tap(HANAKO, "a=mine")  # tap 1: the rich menu's 予約の確認・キャンセル
+    assert "これからの予約は2件です" in mine[0]["text"]
+    later = next(
+        a for a in quick_replies(mine[1]) if a["label"].startswith("取消") and "14:" in a["label"]
+    )
+    assert len(later["label"]) <= 20
+    ask = tap_action(line, HANAKO, later)  # tap 2
+    assert "この予約を取り消しますか" in ask[0]["text"]
+    assert "14時" in ask[0]["text"]
+    done = tap_action(line, HANAKO, quick_replies(ask[0])[0])  # tap 3: 取り消す
+    assert "予約を取り消しました" in done[0]["text"]
+    with line.db.sessionmaker()() as s:
+        assert sorted(s.scalars(select(bm.Booking.status))) == ["cancelled", "confirmed"]
