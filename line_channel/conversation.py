@@ -67,6 +67,7 @@ HELP_WORDS = {"使い方", "つかいかた", "ヘルプ", "help", "?", "わか�
 PHONE = re.compile(r"^0\d{9,10}$")
 CODE = re.compile(r"^\d{4,8}$")
 KANJI_DIGITS = str.maketrans("一二三四五六七八", "12345678")
+FARES = ("adult", "child", "disability", "preschool")  # asked in this order
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,7 @@ class State:
     passengers: int = 0
     saving: str = ""  # remember the next chosen place as this favourite slot
     day: str = ""  # a day typed alone (「明日」), waiting for its time of day
+    fares: dict[str, int] = field(default_factory=dict)  # riders by fare, when not all adults
 
 
 class StateStore:
@@ -250,7 +252,8 @@ class Turn:
         handlers: dict[str, Callable[[dict[str, str]], list[Message]]] = {
             "book": self.book, "mine": self.mine, "fav": self.favourite, "stop": self.stop,
             "location": self.location, "now": self.asap, "time": self.picked_time,
-            "pax": self.passengers, "retime": self.retime, "requote": self.requote,
+            "pax": self.passengers, "fares": self.ask_fares, "fare": self.fare,
+            "retime": self.retime, "requote": self.requote,
             "confirm": self.confirm, "cancel": self.ask_cancel, "cancel_yes": self.cancel,
             "keep": self.keep, "sethome": self.set_home, "text": self.text, "link": self.linked,
         }  # fmt: skip
@@ -497,8 +500,37 @@ class Turn:
             return [msg.ask_passengers(self.phone)]
         if n > self.c.max_passengers:
             return [msg.too_many(self.phone, self.c.max_passengers)]
-        self.state.passengers = n
+        self.state.passengers, self.state.fares = n, {}
         return self.quote()
+
+    def ask_fares(self, _params: dict[str, str]) -> list[Message]:
+        """「割引の方がいっしょ」: how many ride at each fare, one question per fare."""
+        if not self._have_places():
+            return self.book({})
+        self.state.step, self.state.fares = "fares", {}
+        return [msg.ask_fare(FARES[0], self.fare_yen(FARES[0]))]
+
+    def fare(self, params: dict[str, str]) -> list[Message]:
+        category, n = params.get("c", ""), params.get("n", "")
+        if self.state.step != "fares" or category not in FARES or not n.isdigit():
+            return self.ask_fares({})
+        self.state.fares[category] = int(n)
+        later = FARES[FARES.index(category) + 1 :]
+        if later:
+            return [msg.ask_fare(later[0], self.fare_yen(later[0]))]
+        total = sum(self.state.fares.values())
+        if not 1 <= total <= self.c.max_passengers:
+            self.state.fares = {}
+            return [
+                msg.too_many(self.phone, self.c.max_passengers)
+                if total
+                else msg.ask_passengers(self.phone)
+            ]
+        self.state.passengers = total
+        return self.quote()
+
+    def fare_yen(self, category: str) -> int:
+        return self.world.config.fares[category]
 
     def requote(self, _params: dict[str, str]) -> list[Message]:
         if not self._have_places() or self.state.passengers < 1:
@@ -512,7 +544,7 @@ class Turn:
         body = s.QuoteCreate(
             origin=st.origin, destination=st.destination, mode=st.mode,
             time=datetime.fromisoformat(st.time) if st.time else None,
-            passengers=s.Passengers(adult=st.passengers),
+            passengers=s.Passengers(**st.fares) if st.fares else s.Passengers(adult=st.passengers),
         )  # fmt: skip
         try:
             result = bookings.quote(self.c.host, self.actor, body, "line")

@@ -409,8 +409,25 @@ def ask_time_of_day(day: date, now: datetime, last: datetime) -> Message:
 def ask_passengers(phone: str) -> Message:
     return text(
         "何人で乗りますか?\n(ご本人を入れた人数です)\n"
-        f"お子さまや障がい者割引の方がいっしょのときは、お電話({phone})でご予約ください。",
+        "お子さまや障がい者手帳をお持ちの方がいっしょのときは、「割引の方がいっしょ」を押してください。",
         *[postback(f"{n}人", "pax", n=n) for n in (1, 2, 3, 4)],
+        postback("割引の方がいっしょ", "fares"),
+        quit_action(),
+    )
+
+
+FARE_WORDS = {  # (who, in a question) by fare category
+    "adult": "おとな(中学生以上)",
+    "child": "こども(小学生)",
+    "disability": "障がい者手帳をお持ちの方",
+    "preschool": "小学生より小さいお子さま",
+}
+
+
+def ask_fare(category: str, fare_yen: int) -> Message:
+    return text(
+        f"{FARE_WORDS[category]}は何人ですか?\n(お一人 {yen(fare_yen)})",
+        *[postback(f"{n}人", "fare", c=category, n=n) for n in (0, 1, 2, 3, 4)],
         quit_action(),
     )
 

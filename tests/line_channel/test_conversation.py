@@ -403,3 +403,25 @@ def test_any_booking_is_cancelled_in_three_taps_without_swiping(line: Line) -> N
     assert "予約を取り消しました" in done[0]["text"]
     with line.db.sessionmaker()() as s:
         assert sorted(s.scalars(select(bm.Booking.status))) == ["cancelled", "confirmed"]
+
+
+def test_a_rider_with_a_grandchild_books_their_fares_on_line(line: Line) -> None:
+    """LINE booked adult fares only; a child or a disability discount meant phoning."""
+    line.link(HANAKO)
+    line.tap(HANAKO, "a=book")
+    line.tap(HANAKO, "a=stop&id=KUR-002")
+    line.tap(HANAKO, "a=stop&id=KUR-010")
+    asked = line.say(HANAKO, "11時")[0]
+    discount = choose(quick_replies(asked), "割引の方がいっしょ")
+    q = tap_action(line, HANAKO, discount)[0]
+    assert "おとな(中学生以上)は何人ですか" in q["text"]
+    assert "200円" in q["text"]
+    for who, n in (("adult", 1), ("child", 1), ("disability", 0), ("preschool", 0)):
+        assert any(f"c={who}" in a["data"] for a in quick_replies(q))
+        answer = line.tap(HANAKO, f"a=fare&c={who}&n={n}")
+        q = answer[0]
+    assert "300円" in texts(answer)  # 200 + 100, and who pays what
+    line.tap(HANAKO, buttons(answer[0]["contents"])[0]["data"])
+    with line.db.sessionmaker()() as s:
+        b = s.scalars(select(bm.Booking)).one()
+        assert (dict(b.passengers), b.fare_yen) == ({"adult": 1, "child": 1}, 300)
