@@ -1,7 +1,8 @@
 // The operators' console: phone bookings on the operators' REST API (nothing from the internet).
 "use strict";
 const TZ = "Asia/Tokyo", OFFSET = "+09:00"; // the town's time zone (no daylight saving time)
-const state = { token: sessionStorage.getItem("drt.console.token") || "", caller: null, points: [], trips: [] };
+const state = { token: sessionStorage.getItem("drt.console.token") || "", username: sessionStorage.getItem("drt.console.user") || "",
+  admin: false, caller: null, points: [], trips: [] };
 const $ = (id) => document.getElementById(id);
 
 function say(text, error = false) {
@@ -32,7 +33,9 @@ async function api(method, path, body, headers = {}) {
   if (!r.ok) {
     if (r.status === 401) signOut();
     const err = (data && data.error) || {};
-    throw new Error(err.message_ja || `エラーが起きました (${r.status})`);
+    const e = new Error(err.message_ja || `エラーが起きました (${r.status})`);
+    e.status = r.status; e.code = err.code;
+    throw e;
   }
   return data;
 }
@@ -49,6 +52,10 @@ function show(which) {
   $("fleet-map").hidden = which !== "fleet";
   $("audit").hidden = which !== "audit";
   $("reports").hidden = which !== "reports";
+  $("points").hidden = which !== "points";
+  $("staff").hidden = which !== "staff";
+  $("to-points").classList.toggle("on", which === "points");
+  $("to-staff").classList.toggle("on", which === "staff");
   $("to-audit").classList.toggle("on", which === "audit");
   $("to-reports").classList.toggle("on", which === "reports");
   $("to-fleet").classList.toggle("on", which === "fleet");
@@ -62,7 +69,17 @@ function show(which) {
 function signOut() {
   state.token = "";
   sessionStorage.removeItem("drt.console.token");
+  sessionStorage.removeItem("drt.console.user");
+  setAdmin(false);
+  $("staff").replaceChildren(); // staff.js builds it again for the next admin
   show("signin");
+}
+
+// Admin-only controls: shown to admins, hidden (and not built) for operators.
+function setAdmin(admin) {
+  state.admin = admin;
+  $("to-staff").hidden = !admin;
+  for (const e of document.querySelectorAll(".admin-only")) e.hidden = !admin;
 }
 
 // -- the caller ---------------------------------------------------------------------------
@@ -201,6 +218,9 @@ async function board(ev) {
   });
   $("b-table").tBodies[0].replaceChildren(...rows);
   $("fleet").replaceChildren(...d.vehicles.map((v) => el("button", { class: "small danger", onclick: guard(() => withdraw(v, d.date)) }, `${v} を運休にする`)));
+  const chosen = $("br-vehicle").value;
+  $("br-vehicle").replaceChildren(...d.vehicles.map((v) => el("option", { value: v }, v)));
+  if (d.vehicles.includes(chosen)) $("br-vehicle").value = chosen;
   const needs = d.bookings.filter((b) => b.status === "confirmed" && (b.late_by_min > 0 || !b.vehicle_id || !b.vehicle_in_service));
   $("attention").hidden = !needs.length;
   $("attention-list").replaceChildren(...needs.map((b) => el("li", {},
@@ -216,6 +236,19 @@ async function addVan(ev) {
   const v = await api("POST", "/v1/operator/vehicles", body);
   say(`${v.vehicle_id} を ${hhmm(v.start)}〜${hhmm(v.end)} に追加しました(${v.depot.name} から)。予約を移せます。`);
   $("add-van").open = false;
+  await board();
+}
+
+// A driver's break: the engine puts it where it costs least between rides, promises kept.
+async function addBreak(ev) {
+  ev.preventDefault();
+  const vehicle = $("br-vehicle").value;
+  if (!vehicle) throw new Error("休憩する車を選んでください。");
+  const body = { date: $("b-date").value, earliest: $("br-earliest").value, latest: $("br-latest").value,
+    minutes: Number($("br-minutes").value) };
+  const r = await api("POST", `/v1/operator/vehicles/${encodeURIComponent(vehicle)}/breaks`, body);
+  say(`${r.vehicle_id} の休憩を ${hhmm(r.planned)} から${r.minutes}分 入れました(${r.place.name})。運転手さんのタブレットに出ます。`);
+  $("add-break").open = false;
   await board();
 }
 
@@ -275,15 +308,17 @@ function mover(b, vehicles) {
 const COLOURS = { on_time: "#1b7f3a", late: "#e0a000", very_late: "#b00020", no_gps: "#777", idle: "#fff", out_of_service: "#000" };
 const STATE_JA = { on_time: "予定どおり", late: "遅れ", very_late: "大きく遅れ", no_gps: "位置が届かない", idle: "予約なし", out_of_service: "運休" };
 
-async function fleetMap() {
+// Our roads on a canvas (the fleet map, the meeting points' map), fetched once. Answers the
+// drawing context and the projection both ways: xy(lat, lon) → canvas pixels, latlon(x, y).
+async function drawRoads(canvas) {
   if (!state.roads) state.roads = await api("GET", "/v1/operator/map");
-  const f = await api("GET", "/v1/operator/fleet");
-  const canvas = $("map"), g = canvas.getContext("2d");
+  const g = canvas.getContext("2d");
   const [south, west, north, east] = state.roads.bbox;
   const kx = Math.cos(((south + north) / 2) * Math.PI / 180);
   const scale = Math.min(canvas.width / ((east - west) * kx), canvas.height / (north - south));
   const dx = (canvas.width - (east - west) * kx * scale) / 2, dy = (canvas.height - (north - south) * scale) / 2;
   const xy = (lat, lon) => [dx + (lon - west) * kx * scale, dy + (north - lat) * scale];
+  const latlon = (x, y) => [north - (y - dy) / scale, west + (x - dx) / (kx * scale)];
   g.clearRect(0, 0, canvas.width, canvas.height);
   g.strokeStyle = "#c4c8bd"; g.lineWidth = 1;
   for (const line of state.roads.lines) {
@@ -291,6 +326,12 @@ async function fleetMap() {
     for (let i = 0; i < line.length; i += 2) { const [x, y] = xy(line[i], line[i + 1]); i ? g.lineTo(x, y) : g.moveTo(x, y); }
     g.stroke();
   }
+  return { g, xy, latlon };
+}
+
+async function fleetMap() {
+  const f = await api("GET", "/v1/operator/fleet");
+  const { g, xy } = await drawRoads($("map"));
   g.fillStyle = "#5a6d80";
   for (const p of state.points) { const [x, y] = xy(p.lat, p.lon); g.fillRect(x - 1.5, y - 1.5, 3, 3); }
   for (const v of f.vehicles) {
@@ -361,14 +402,27 @@ async function signIn(ev) {
   const form = new URLSearchParams({ username: $("username").value, password: $("password").value });
   const t = await api("POST", "/v1/auth/token", form);
   state.token = t.access_token;
+  state.username = $("username").value;
   sessionStorage.setItem("drt.console.token", state.token);
+  sessionStorage.setItem("drt.console.user", state.username);
   await enter();
 }
 
-async function enter() {
+// The meeting points the desk offers by name (again after an admin changed them).
+async function loadPointNames() {
   state.points = await api("GET", "/v1/meeting-points");
-  $("points").replaceChildren(...state.points.map((p) => el("option", { value: label(p) })));
-  $("who").textContent = "受付中";
+  $("point-names").replaceChildren(...state.points.map((p) => el("option", { value: label(p) })));
+}
+
+// The token says nothing about the role: the staff list answers admins only (403 otherwise).
+async function isAdmin() {
+  try { await api("GET", "/v1/operator/staff"); return true; } catch (e) { if (e.status === 403) return false; throw e; }
+}
+
+async function enter() {
+  await loadPointNames();
+  setAdmin(await isAdmin());
+  $("who").textContent = state.admin ? "受付中(管理者)" : "受付中";
   show("desk");
   $("q").focus();
 }
@@ -383,6 +437,7 @@ $("new-caller").addEventListener("click", () => { $("register-form").hidden = fa
 $("sign-out").addEventListener("click", signOut);
 $("board-form").addEventListener("submit", guard(board));
 $("van-form").addEventListener("submit", guard(addVan));
+$("break-form").addEventListener("submit", guard(addBreak));
 $("to-desk").addEventListener("click", () => show("desk"));
 $("to-board").addEventListener("click", guard(async () => { show("board"); await board(); }));
 $("print").addEventListener("click", () => window.print());
@@ -396,6 +451,14 @@ $("to-audit").addEventListener("click", guard(async () => {
 $("to-reports").addEventListener("click", guard(async () => {
   show("reports");
   await reportsPage(); // reports.js
+}));
+$("to-points").addEventListener("click", guard(async () => {
+  show("points");
+  await pointsPage(); // points.js
+}));
+$("to-staff").addEventListener("click", guard(async () => {
+  show("staff");
+  await staffPage(); // staff.js
 }));
 $("to-fleet").addEventListener("click", guard(async () => {
   show("fleet");
