@@ -97,6 +97,7 @@ class Policy:
     no_show_limit: int = 3
     no_show_window_days: int = 90
     no_show_wait_s: int = 180  # a driver may record a no-show after waiting this long at the stop
+    arrival_warn_m: int = 300  # an arrival recorded farther than this from the stop is flagged
     #: Offers one rider may hold at once, counted by request (an offer with its alternatives
     #: is one); a new quote releases the rider's oldest held offers beyond this.
     max_held_requests: int = 2

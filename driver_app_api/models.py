@@ -80,4 +80,5 @@ class StopEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())  # when it happened (server clock)
     payment_method: Mapped[str | None] = mapped_column(String(16), nullable=True)
     fare_paid_yen: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    distance_m: Mapped[int | None] = mapped_column(Integer, nullable=True)  # arrival: to the stop
     response: Mapped[dict[str, Any]] = mapped_column(JSON)

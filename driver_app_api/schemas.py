@@ -133,3 +133,10 @@ class StopEventResult(BaseModel):
     booking_status: str | None
     fare_paid_yen: int | None
     at: datetime
+    distance_m: int | None = Field(
+        None, description="an arrival: metres from the tablet's latest GPS point to the stop"
+    )
+    far_from_stop: bool = Field(
+        False,
+        description="an arrival farther from the stop than the service allows (kept, flagged)",
+    )

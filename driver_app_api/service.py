@@ -437,19 +437,30 @@ def record_event(host: DispatchHost, actor: DriverActor, body: s.StopEventIn) ->
         handler = {"arrived": _arrived, "departed": _departed}.get(body.kind, _rider_event)
         row = handler(host, step, actor, vid, body)
         tz = host.world.config.calendar.time_zone
+        away = _metres_from_stop(host, actor, body.stop_id) if body.kind == "arrived" else None
         result = s.StopEventResult(
             client_event_id=body.client_event_id, kind=body.kind, booking_id=body.booking_id,
             booking_status=row.status if row else None, fare_paid_yen=row.fare_paid_yen if row else None,
-            at=at(step.now_s).astimezone(tz),
+            at=at(step.now_s).astimezone(tz), distance_m=away,
+            far_from_stop=away is not None and away > host.world.config.policy.arrival_warn_m,
         ).model_dump(mode="json")  # fmt: skip
         step.session.add(dm.StopEvent(
             vehicle_id=actor.vehicle_id, client_event_id=body.client_event_id, request_hash=digest,
             kind=body.kind, booking_id=body.booking_id, stop_id=body.stop_id or (row.origin if row else None),
             driver_id=actor.driver_id, at=at(step.now_s), payment_method=body.payment_method,
-            fare_paid_yen=row.fare_paid_yen if row else None, response=result,
+            fare_paid_yen=row.fare_paid_yen if row else None, distance_m=away, response=result,
         ))  # fmt: skip
         step.publish(f"stop_{body.kind}", [vid], booking_id=body.booking_id)
     return result
+
+
+def _metres_from_stop(host: DispatchHost, actor: DriverActor, stop_id: str | None) -> int | None:
+    """Metres from the tablet's latest GPS point to the stop (None: no point, or no stop)."""
+    position = live_position(host, actor.vehicle_id)
+    if position is None or stop_id is None:
+        return None
+    stop = host.world.stops.get(stop_id)
+    return round(_metres((position["lat"], position["lon"]), (stop.lat, stop.lon)))
 
 
 def _arrived(
