@@ -1,6 +1,9 @@
 // 乗務員タブレット: sign in, start the shift, follow the manifest, record what happens at stops.
 // Everything the driver taps is sent with a client event id and retried until the server
 // answers, so a tablet that loses signal never records an event twice or loses one.
+// Offline-first: a service worker (sw.js) keeps the page and the last manifest; what the
+// driver records offline is shown at once (the events still waiting are applied to the last
+// manifest) and sent, in order, when the network is back.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -12,6 +15,8 @@ const state = {
   roads: null,
   gps: [],
   stream: null,
+  offline: false,
+  gpsError: "",
 };
 
 function show(section) {
@@ -26,10 +31,19 @@ function say(text, error = false) {
   say.timer = setTimeout(() => (m.className = ""), 6000);
 }
 
+class Offline extends Error {}
+
 async function api(method, path, body) {
   const headers = { "Content-Type": "application/json" };
   if (state.token) headers.Authorization = "Bearer " + state.token;
-  const r = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  let r;
+  try {
+    r = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  } catch (e) {
+    setOffline(true);
+    throw new Offline("電波が届いていません。記録は電波が戻ったら送ります。");
+  }
+  setOffline(r.headers.get("X-From-Cache") === "1");
   const data = r.status === 204 ? null : await r.json();
   if (!r.ok) {
     const err = (data && data.error) || {};
@@ -39,9 +53,32 @@ async function api(method, path, body) {
   return data;
 }
 
+function setOffline(off) {
+  state.offline = off;
+  status();
+}
+
+// The header: the clock, the connection (and what is waiting to be sent), the GPS.
+function status() {
+  const conn = $("conn");
+  if (state.offline) {
+    conn.textContent = "オフライン" + (pending.length ? `(送信待ち ${pending.length}件)` : "");
+    conn.className = "conn offline";
+  } else if (pending.length) {
+    conn.textContent = `送信中 ${pending.length}件`; conn.className = "conn off";
+  }
+  $("gps").hidden = !state.gpsError;
+  $("gps").textContent = state.gpsError ? `GPS: ${state.gpsError}` : "";
+}
+
+function tick() {
+  $("clock").textContent = new Date().toLocaleTimeString("ja-JP", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Tokyo" });
+}
+
 function signOut() {
   state.token = "";
   sessionStorage.removeItem("drt.token");
+  if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage("forget");
   if (state.stream) state.stream.close();
   show("signin");
 }
@@ -54,22 +91,57 @@ async function sendEvent(kind, extra) {
   const ev = { client_event_id: crypto.randomUUID(), kind, ...extra };
   pending.push(ev);
   savePending();
+  render(); // shown at once, whether or not the network answers
   await flushEvents();
 }
 
+let flushing = false;
 async function flushEvents() {
-  while (pending.length) {
-    const ev = pending[0];
-    try {
-      await api("POST", "/v1/driver/events", ev);
-    } catch (e) {
-      if (String(e.message).includes("Failed to fetch")) { setTimeout(flushEvents, 3000); return; }
-      say(e.message, true);  // refused by the server: tell the driver, do not retry
+  if (flushing) return;
+  flushing = true;
+  try {
+    while (pending.length) {
+      const ev = pending[0];
+      try {
+        const done = await api("POST", "/v1/driver/events", ev);
+        if (done && done.far_from_stop) {
+          say(`停車地から約${Math.round(done.distance_m / 100) / 10}km 離れた場所で「到着」を記録しました。場所を確かめてください。`, true);
+        }
+      } catch (e) {
+        if (e instanceof Offline) { setTimeout(flushEvents, 3000); status(); return; }
+        say(e.message, true); // refused by the server: tell the driver, do not retry
+      }
+      pending.shift();
+      savePending();
+      status();
     }
-    pending.shift();
-    savePending();
+  } finally {
+    flushing = false;
   }
   await refresh();
+}
+window.addEventListener("online", () => flushEvents());
+
+// The last manifest with the events still waiting applied, as the server will apply them.
+function withPending(m) {
+  if (!m || !pending.length) return m;
+  const v = JSON.parse(JSON.stringify(m));
+  const done = (r, ev) => (ev.kind === "no_show") || (ev.kind === "boarded" && r.action === "board") || (ev.kind === "alighted" && r.action === "alight");
+  for (const ev of pending) {
+    if (ev.kind === "arrived") {
+      v.at_stop = ev.stop_id;
+      v.at_stop_name = (v.stops.find((st) => st.stop_id === ev.stop_id) || {}).name || ev.stop_id;
+    } else if (ev.kind === "departed") {
+      v.at_stop = null;
+    } else if (ev.booking_id) {
+      for (const st of v.stops) {
+        for (const r of st.riders) if (r.booking_id === ev.booking_id && ev.kind === "boarded" && r.action === "alight") r.status = "onboard";
+        st.riders = st.riders.filter((r) => !(r.booking_id === ev.booking_id && done(r, ev)));
+      }
+      v.stops = v.stops.filter((st) => st.kind !== "stop" || st.riders.length);
+    }
+  }
+  return v;
 }
 
 // -- the manifest ------------------------------------------------------------------------
@@ -86,7 +158,8 @@ function el(tag, attrs = {}, ...children) {
 }
 
 function render() {
-  const m = state.manifest;
+  const m = withPending(state.manifest);
+  status();
   if (!m) return;
   const next = $("next");
   next.replaceChildren();
@@ -114,6 +187,9 @@ function render() {
       el("div", { class: "time" }, `予定 ${hhmm(stop.planned)}` + (stop.window_from ? `(お約束 ${hhmm(stop.window_from)}〜${hhmm(stop.window_to)})` : "")));
     if (!arrived && !m.at_stop && stop.kind === "stop") {
       card.append(el("button", { class: "big primary", id: "arrive", onclick: () => sendEvent("arrived", { stop_id: stop.stop_id }) }, "到着"));
+    }
+    if (!arrived) { // the phone's or tablet's own navigation app, to the next stop
+      card.append(el("a", { class: "button big", id: "navigate", href: `geo:${stop.lat},${stop.lon}?q=${stop.lat},${stop.lon}(${encodeURIComponent(stop.name)})` }, "ナビで開く"));
     }
     for (const r of stop.riders) {
       const row = el("div", { class: "rider" },
@@ -157,8 +233,8 @@ function listen() {
   const es = new EventSource("/v1/driver/stream?token=" + encodeURIComponent(state.token));
   es.addEventListener("manifest", (e) => { state.manifest = JSON.parse(e.data); render(); });
   es.addEventListener("session_ended", () => { es.close(); signOut(); });
-  es.onopen = () => { $("conn").textContent = "接続中"; $("conn").className = "conn on"; };
-  es.onerror = () => { $("conn").textContent = "再接続中…"; $("conn").className = "conn off"; };
+  es.onopen = () => { state.offline = false; $("conn").textContent = "接続中"; $("conn").className = "conn on"; status(); flushEvents(); };
+  es.onerror = () => { $("conn").textContent = "再接続中…"; $("conn").className = "conn off"; status(); };
   state.stream = es;
 }
 
@@ -178,7 +254,7 @@ function decode(str) {
 }
 
 function drawMap() {
-  const c = $("map"), g = c.getContext("2d"), m = state.manifest;
+  const c = $("map"), g = c.getContext("2d"), m = withPending(state.manifest);
   g.fillStyle = "#eef0ea"; g.fillRect(0, 0, c.width, c.height);
   if (!state.roads || !m) return;
   const route = m.polyline ? decode(m.polyline) : [];
@@ -221,11 +297,15 @@ function startGps() {
   navigator.geolocation.watchPosition((p) => {
     state.gps.push({ t: p.timestamp / 1000, lat: p.coords.latitude, lon: p.coords.longitude,
       speed_mps: p.coords.speed ?? null, heading_deg: p.coords.heading ?? null, accuracy_m: p.coords.accuracy ?? null });
-  }, () => {}, { enableHighAccuracy: true });
+    if (state.gpsError) { state.gpsError = ""; status(); }
+  }, (err) => { // said on screen: a van whose position does not arrive looks lost to the operators
+    state.gpsError = err.code === 1 ? "位置情報が許可されていません" : "位置がわかりません";
+    status();
+  }, { enableHighAccuracy: true });
   setInterval(async () => {
     if (!state.gps.length || !state.token) return;
     const points = state.gps.splice(0);
-    try { await api("POST", "/v1/driver/positions", { points }); } catch (e) { state.gps.unshift(...points); }
+    try { await api("POST", "/v1/driver/positions", { points }); } catch (e) { state.gps.unshift(...points.slice(-200)); }
   }, 5000);
 }
 
@@ -252,7 +332,10 @@ $("start-shift").onclick = async () => {
     await enterWork();
   } catch (e) { say(e.message, true); }
 };
-$("break").onclick = async () => { try { await api("POST", "/v1/driver/break", { minutes: 15 }); say("休憩を記録しました。予定の時刻は一覧で確かめてください。"); } catch (e) { say(e.message, true); } };
+$("break").onclick = async () => {
+  const minutes = Number($("break-min").value);
+  try { await api("POST", "/v1/driver/break", { minutes }); say(`休憩を記録しました(${minutes}分。予定の休憩があればその長さです)。予定の時刻は一覧で確かめてください。`); } catch (e) { say(e.message, true); }
+};
 $("end-shift").onclick = async () => {
   if (!confirm("運行を終了しますか?")) return;
   try { await api("POST", "/v1/driver/shift/end"); say("おつかれさまでした。"); signOut(); } catch (e) { say(e.message, true); }
@@ -267,6 +350,8 @@ async function enterWork() {
 }
 
 (async function boot() {
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/driver/sw.js").catch(() => {});
+  tick(); setInterval(tick, 10000);
   startGps();
   $("who").textContent = state.driver;
   if (!state.device) return show("setup");
@@ -274,5 +359,5 @@ async function enterWork() {
   try {
     const m = await api("GET", "/v1/driver/manifest");
     if (m.service_vehicle_id) { state.manifest = m; await enterWork(); } else show("shift");
-  } catch (e) { show("signin"); }
+  } catch (e) { if (e instanceof Offline) say(e.message, true); show("signin"); }
 })();

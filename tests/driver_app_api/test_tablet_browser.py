@@ -7,6 +7,7 @@ The browser is the system's /usr/bin/chromium (package `chromium`); nothing down
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -125,4 +126,60 @@ def test_a_whole_shift_on_the_tablet(live: Live) -> None:
         expect(page.locator("#next")).to_contain_text("予定はありません", timeout=15_000)
         page.click("#end-shift")
         expect(page.locator("#signin")).to_be_visible()
+        browser.close()
+
+
+def test_part_of_a_shift_offline_and_back_online(live: Live) -> None:
+    """Reloading without signal used to show the browser's error page, and boarding could not
+    be recorded (its buttons waited for the server to confirm the arrival)."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("CI needs Debian's chromium package (.ci/run installs it)")
+        pytest.skip("install Debian's chromium package to run the browser test")
+    from playwright.sync_api import expect, sync_playwright
+
+    booking_id, op = operator_books(live, "090-2222-4444", "KUR-010", "KUR-001")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        context = browser.new_context(locale="ja-JP", viewport={"width": 1024, "height": 1300})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(live.base + "/driver/")
+        page.fill("#device-token", "tablet-van-1-token")
+        page.click("#save-device")
+        page.fill("#login", "1001")
+        page.fill("#pin", "1234")
+        page.click("#do-signin")
+        page.click("#start-shift")
+        card = page.locator("#next-stop")
+        expect(card).to_contain_text("鞍手 花子 様")
+        expect(page.locator("#clock")).to_have_text(re.compile(r"^\d{2}:\d{2}$"))
+        expect(page.locator("#navigate")).to_have_attribute("href", re.compile(r"^geo:33\."))
+        page.wait_for_function(
+            "navigator.serviceWorker && navigator.serviceWorker.controller !== null"
+        )
+
+        context.set_offline(True)
+        page.reload()  # no signal: the page and the last manifest come from the tablet
+        expect(card).to_contain_text("鞍手 花子 様")
+        expect(page.locator("#conn")).to_contain_text("オフライン")
+        page.click("#arrive")
+        page.click("button[data-pay=cash]")  # the boarding buttons appear at once, offline
+        expect(page.locator("#conn")).to_contain_text("送信待ち 2件")
+        expect(card).to_contain_text("鞍手町役場")  # the drop-off is next for her
+        on_server = httpx.get(f"{live.base}/v1/bookings/{booking_id}",
+                              headers={"Authorization": f"Bearer {op}"}).json()  # fmt: skip
+        assert on_server["status"] == "confirmed"  # nothing reached the server yet
+
+        context.set_offline(False)  # signal again: the events go, in order, once each
+        expect(page.locator("#conn")).not_to_contain_text("送信待ち", timeout=15_000)
+        for _ in range(60):
+            on_server = httpx.get(f"{live.base}/v1/bookings/{booking_id}",
+                                  headers={"Authorization": f"Bearer {op}"}).json()  # fmt: skip
+            if on_server["status"] == "onboard":
+                break
+            time.sleep(0.25)
+        assert on_server["status"] == "onboard"
+        assert errors == []
         browser.close()
