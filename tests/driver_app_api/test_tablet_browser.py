@@ -79,6 +79,20 @@ def operator_books(live: Live, phone: str, origin: str, destination: str) -> tup
     return str(b["id"]), str(tok)
 
 
+def start_shift(page: object, live: Live) -> None:
+    """Register the tablet, sign in as driver 1001 and start the shift, as a driver does."""
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    page.goto(live.base + "/driver/")
+    page.fill("#device-token", "tablet-van-1-token")
+    page.click("#save-device")
+    page.fill("#login", "1001")
+    page.fill("#pin", "1234")
+    page.click("#do-signin")
+    page.click("#start-shift")
+
+
 def test_a_whole_shift_on_the_tablet(live: Live) -> None:
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
@@ -94,13 +108,7 @@ def test_a_whole_shift_on_the_tablet(live: Live) -> None:
         context = browser.new_context(locale="ja-JP", viewport={"width": 1024, "height": 1300})
         page = context.new_page()
         page.on("dialog", lambda d: d.accept())
-        page.goto(live.base + "/driver/")
-        page.fill("#device-token", "tablet-van-1-token")
-        page.click("#save-device")
-        page.fill("#login", "1001")
-        page.fill("#pin", "1234")
-        page.click("#do-signin")
-        page.click("#start-shift")
+        start_shift(page, live)
         card = page.locator("#next-stop")
         expect(card).to_contain_text("ヤクルト")  # KUR-010's name
         expect(card).to_contain_text("鞍手 花子 様")
@@ -145,13 +153,7 @@ def test_part_of_a_shift_offline_and_back_online(live: Live) -> None:
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(live.base + "/driver/")
-        page.fill("#device-token", "tablet-van-1-token")
-        page.click("#save-device")
-        page.fill("#login", "1001")
-        page.fill("#pin", "1234")
-        page.click("#do-signin")
-        page.click("#start-shift")
+        start_shift(page, live)
         card = page.locator("#next-stop")
         expect(card).to_contain_text("鞍手 花子 様")
         expect(page.locator("#clock")).to_have_text(re.compile(r"^\d{2}:\d{2}$"))
