@@ -15,15 +15,15 @@ from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import StrictFloat, StrictInt
 from sqlalchemy import select
 
-from common.errors import IdempotencyKeyRequired, InvalidInput, NotFound
+from common.errors import IdempotencyKeyRequired, InvalidInput
 from common.ratelimit import Attempts
 from core import bookings as trips
-from core import fleet, reports
+from core import fleet, guide, reports
 from core import meeting_points as points
 from core import schemas as s
 from core import service_rules as rules
 from core.host import DispatchHost
-from core.web import HostDep, SessionDep
+from core.web import HostDep, SessionDep, page_file
 from residents import models as rm
 from residents import schemas as rs
 from residents import service as people
@@ -475,15 +475,42 @@ def staff_update(
 
 @console.get("/console/")
 def console_page() -> FileResponse:
-    return FileResponse(CONSOLE / "index.html", media_type="text/html; charset=utf-8")
+    return page_file(CONSOLE)
 
 
 @console.get("/console/{name}")
 def console_asset(name: str) -> FileResponse:
-    path = (CONSOLE / name).resolve()
-    if path.parent != CONSOLE.resolve() or not path.is_file():
-        raise NotFound("ファイルがありません。", "No such file.")
-    return FileResponse(path)
+    return page_file(CONSOLE, name)
 
 
-ROUTERS = (auth, residents, bookings, operator, console)
+# -- the residents' guide: no login ------------------------------------------------------
+
+GUIDE = FilePath(__file__).parent / "guide"
+public = APIRouter(prefix="/v1/guide", tags=["guide"])
+
+
+@public.get("", response_model=s.Guide)
+def resident_guide(host: HostDep) -> s.Guide:
+    """For anyone, without a login: hours, fares, how to book and every meeting point by 大字
+    (the public `/guide/` page and the printed guide read this)."""
+    with host.read():  # meeting points as the log left them
+        return guide.guide(host.world)
+
+
+@public.get("/roads")
+def guide_roads(host: HostDep) -> dict[str, Any]:
+    """The town's roads as line arrays for the guide's map (our own OpenStreetMap data)."""
+    return host.world.road_lines()
+
+
+@console.get("/guide/")
+def guide_page() -> FileResponse:
+    return page_file(GUIDE)
+
+
+@console.get("/guide/{name}")
+def guide_asset(name: str) -> FileResponse:
+    return page_file(GUIDE, name)
+
+
+ROUTERS = (auth, residents, bookings, operator, public, console)

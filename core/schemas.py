@@ -70,6 +70,46 @@ class Place(BaseModel):
     lon: float
 
 
+class GuideHours(BaseModel):
+    days: str
+    opens: str
+    closes: str
+
+
+class GuideFare(BaseModel):
+    who: str
+    yen: int
+
+
+class GuidePoint(BaseModel):
+    id: str
+    name: str
+    kana: str | None
+    kind: str
+    lat: float
+    lon: float
+    closed_note: str | None = Field(None, description="closed for now (road works), why")
+
+
+class GuideDistrict(BaseModel):
+    name: str
+    points: list[GuidePoint]
+
+
+class Guide(BaseModel):
+    """What any resident may read without a login: the bus, how to book, where it stops."""
+
+    service: str
+    phone: str
+    hours: list[GuideHours]
+    closed_days: list[str]
+    fares: list[GuideFare]
+    book_ahead_days: int
+    cancel_before_min: int
+    districts: list[GuideDistrict]
+    attribution: str
+
+
 class ServiceRule(BaseModel):
     key: str
     label_ja: str

@@ -1,13 +1,17 @@
-"""FastAPI dependencies every channel shares: the request's session and the dispatch host."""
+"""What every channel's web layer shares: the request's session and the dispatch host as
+FastAPI dependencies, and the files of its pages."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
+from common.errors import NotFound
 from core.host import DispatchHost
 
 
@@ -32,3 +36,13 @@ def session_dep(request: Request) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(session_dep, scope="function")]
 HostDep = Annotated[DispatchHost, Depends(host_of)]
+
+
+def page_file(folder: Path, name: str = "index.html") -> FileResponse:
+    """A file of a page's folder (its HTML, scripts, styles); 404 for anything outside it."""
+    path = (folder / name).resolve()
+    if path.parent != folder.resolve() or not path.is_file():
+        raise NotFound("ファイルがありません。", "No such file.")
+    if name.endswith(".html"):
+        return FileResponse(path, media_type="text/html; charset=utf-8")
+    return FileResponse(path)

@@ -13,9 +13,9 @@ from fastapi.responses import FileResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from common.errors import DrtError, NotFound
+from common.errors import DrtError
 from common.ratelimit import Attempts
-from core.web import HostDep, SessionDep
+from core.web import HostDep, SessionDep, page_file
 from driver_app_api import schemas as s
 from driver_app_api import service
 from driver_app_api.service import DriverActor
@@ -185,12 +185,9 @@ def road_map(host: HostDep, actor: DriverDep) -> dict[str, Any]:
 
 @page.get("/driver/")
 def tablet_page() -> FileResponse:
-    return FileResponse(PAGE / "index.html", media_type="text/html; charset=utf-8")
+    return page_file(PAGE)
 
 
 @page.get("/driver/{name}")
 def tablet_asset(name: str) -> FileResponse:
-    path = (PAGE / name).resolve()
-    if path.parent != PAGE.resolve() or not path.is_file():
-        raise NotFound("ファイルがありません。", "No such file.")
-    return FileResponse(path)
+    return page_file(PAGE, name)

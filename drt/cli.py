@@ -8,6 +8,7 @@ import typer
 
 from drt import (
     bench,
+    guide_cli,
     learn_cli,
     load_cli,
     promises_cli,
@@ -36,6 +37,7 @@ app.add_typer(serve_cli.db_app, name="db")
 app.command()(handles_errors(serve_cli.demo))
 app.command()(handles_errors(serve_cli.serve))
 app.command("learn-travel")(learn_cli.learn_travel)
+app.add_typer(guide_cli.app, name="guide")
 
 
 @app.callback()

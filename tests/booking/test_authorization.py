@@ -130,6 +130,8 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
     ),
     ("post", "/v1/line/webhook"): (fixed("/v1/line/webhook", content=b"{}"), (503,) * 7),
     ("get", "/healthz"): (fixed("/healthz"), (200,) * 7),
+    ("get", "/v1/guide"): (fixed("/v1/guide"), (200,) * 7),  # the residents' guide: no login
+    ("get", "/v1/guide/roads"): (fixed("/v1/guide/roads"), (200,) * 7),
     # residents
     ("post", "/v1/residents"): (
         with_path("/v1/residents", new_resident),
