@@ -68,6 +68,7 @@ PHONE = re.compile(r"^0\d{9,10}$")
 CODE = re.compile(r"^\d{4,8}$")
 KANJI_DIGITS = str.maketrans("一二三四五六七八", "12345678")
 FARES = ("adult", "child", "disability", "preschool")  # asked in this order
+QUESTION_STEPS = ("origin", "destination", "home", "time", "passengers", "fares")
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +191,19 @@ class Conversation:
         finally:
             lock.release()
 
+    def current_question(self, user_id: str) -> list[Message]:
+        """The question the rider is in the middle of, asked again: a push that arrives
+        during a booking would otherwise take the question's buttons away (LINE shows the
+        quick replies of the last message only). Nothing when no question is open."""
+        state = self.store.load(user_id)
+        if state.step not in QUESTION_STEPS:
+            return []
+        with self.sessions() as session:
+            turn = Turn(self, session, Inbound(event_id="", user_id=user_id, kind="text"), state)
+            if turn.resident is None:
+                return []
+            return [msg.back_to_question(), turn.question()]
+
 
 def intent(ev: Inbound, state: State) -> tuple[str, dict[str, str]]:
     """What the rider wants: an action name and its parameters."""
@@ -226,6 +240,22 @@ class Turn:
         self.now_s = conv.clock()
         self.tz = self.world.config.calendar.time_zone
         self.resident = repo.resident_of(session, ev.user_id)
+
+    def question(self) -> Message:
+        """The question of the current step (one of ``QUESTION_STEPS``), asked again."""
+        st = self.state
+        if st.step in ("origin", "destination", "home"):
+            return msg.ask_place(st.step, self._origin_name())
+        if st.step == "time":
+            return self.ask_time()
+        if st.step == "fares":
+            left = [c for c in FARES if c not in st.fares]
+            return (
+                msg.ask_fare(left[0], self.fare_yen(left[0]))
+                if left
+                else msg.ask_passengers(self.phone)
+            )
+        return msg.ask_passengers(self.phone)
 
     @property
     def actor(self) -> people.Actor:

@@ -406,6 +406,10 @@ def ask_time_of_day(day: date, now: datetime, last: datetime) -> Message:
     )
 
 
+def back_to_question() -> Message:
+    return text("(ご予約の続きです)")
+
+
 def ask_passengers(phone: str) -> Message:
     return text(
         "何人で乗りますか?\n(ご本人を入れた人数です)\n"

@@ -235,10 +235,14 @@ class Notifier:
     def __init__(
         self, config: LineConfig, host: DispatchHost, sessions: sessionmaker[Session],
         pusher: Pusher, clock: Callable[[], int],
+        follow_up: Callable[[str], list[dict[str, Any]]] | None = None,
     ) -> None:  # fmt: skip
         self.config, self.host, self.sessions, self.pusher, self.clock = (
             config, host, sessions, pusher, clock,
         )  # fmt: skip
+        #: the question a rider is in the middle of, pushed again after a notice (its
+        #: buttons would be gone: LINE shows the quick replies of the last message only)
+        self.follow_up = follow_up
 
     def _claim_due(self, now_s: int) -> list[tuple[Notice, str]]:
         with self.host.read() as d, self.sessions() as session:
@@ -266,7 +270,12 @@ class Notifier:
         claimed = await anyio.to_thread.run_sync(self._claim_due, now)
         results, sent = [], []
         for notice, retry in claimed:
-            status = await self.pusher.send(notice.user_id, notice.messages, retry)
+            again = (
+                await anyio.to_thread.run_sync(self.follow_up, notice.user_id)
+                if self.follow_up
+                else []
+            )
+            status = await self.pusher.send(notice.user_id, [*notice.messages, *again][:5], retry)
             results.append((notice.key, status))
             if status == "sent":
                 sent.append(notice)

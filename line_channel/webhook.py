@@ -128,7 +128,8 @@ class LineChannel:
         self.store = StateStore(client, prefix, config.state_ttl_s)
         self.conversation = Conversation(config, host, sessions, self.store, clock)
         self.pusher = Pusher(self.api, sessions, host.world, clock)
-        self.notifier = Notifier(config, host, sessions, self.pusher, clock)
+        self.notifier = Notifier(config, host, sessions, self.pusher, clock,
+                                 follow_up=self.conversation.current_question)  # fmt: skip
         self.rich_menu_id: str | None = None
         self.rich_menu_ready = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()  # rich menu set-up, notifier

@@ -215,3 +215,19 @@ def test_riders_no_van_can_take_after_a_breakdown_are_told_once(line: Line) -> N
     assert line.world.config.operator_phone in told
     assert line.tick() == []  # once
     assert line.st.rejected == []
+
+
+def test_a_push_during_a_booking_asks_the_open_question_again(line: Line) -> None:
+    """A notice pushed while the rider is answering 「いつ乗りますか?」 took its buttons away."""
+    rid = line.link(HANAKO)
+    line.tap(HANAKO, "a=book")
+    line.tap(HANAKO, "a=stop&id=KUR-002")
+    line.tap(HANAKO, "a=stop&id=KUR-010")  # now asked when
+    operator_books(line, rid, at(3, 10))  # meanwhile an operator books another ride by phone
+    assert [n.kind for n in line.tick()] == ["confirmed"]
+    pushed = [e for e in line.st.entries(HANAKO, sender="bot") if e.via == "push"][-1].messages
+    assert "お電話でのご予約を承りました" in pushed[0]["text"]
+    last = pushed[-1]
+    assert "いつ乗りますか" in last["text"]  # the open question, with its buttons, again
+    assert "datetimepicker" in [i["action"]["type"] for i in last["quickReply"]["items"]]
+    assert "何人で乗りますか" in line.say(HANAKO, "14時")[0]["text"]  # and the booking goes on
