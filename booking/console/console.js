@@ -2,7 +2,7 @@
 "use strict";
 const TZ = "Asia/Tokyo", OFFSET = "+09:00"; // the town's time zone (no daylight saving time)
 const state = { token: sessionStorage.getItem("drt.console.token") || "", username: sessionStorage.getItem("drt.console.user") || "",
-  admin: false, caller: null, points: [], trips: [] };
+  admin: false, caller: null, points: [], trips: [], breaks: [], rules: [] };
 const $ = (id) => document.getElementById(id);
 
 function say(text, error = false) {
@@ -34,7 +34,7 @@ async function api(method, path, body, headers = {}) {
     if (r.status === 401) signOut();
     const err = (data && data.error) || {};
     const e = new Error(err.message_ja || `エラーが起きました (${r.status})`);
-    e.status = r.status; e.code = err.code;
+    e.status = r.status; e.code = err.code; e.details = err.details || {};
     throw e;
   }
   return data;
@@ -54,6 +54,8 @@ function show(which) {
   $("reports").hidden = which !== "reports";
   $("points").hidden = which !== "points";
   $("staff").hidden = which !== "staff";
+  $("rules").hidden = which !== "rules";
+  $("to-rules").classList.toggle("on", which === "rules");
   $("to-points").classList.toggle("on", which === "points");
   $("to-staff").classList.toggle("on", which === "staff");
   $("to-audit").classList.toggle("on", which === "audit");
@@ -72,6 +74,11 @@ function signOut() {
   sessionStorage.removeItem("drt.console.user");
   setAdmin(false);
   $("staff").replaceChildren(); // staff.js builds it again for the next admin
+  $("ru-table").tHead.replaceChildren(); // rules.js: the admins' inputs and 保存 too
+  $("ru-table").tBodies[0].replaceChildren();
+  $("ru-actions").replaceChildren();
+  state.breaks = []; // the breaks this person planned
+  plannedBreaks();
   show("signin");
 }
 
@@ -248,8 +255,18 @@ async function addBreak(ev) {
     minutes: Number($("br-minutes").value) };
   const r = await api("POST", `/v1/operator/vehicles/${encodeURIComponent(vehicle)}/breaks`, body);
   say(`${r.vehicle_id} の休憩を ${hhmm(r.planned)} から${r.minutes}分 入れました(${r.place.name})。運転手さんのタブレットに出ます。`);
+  state.breaks.push(r);
+  plannedBreaks();
   $("add-break").open = false;
   await board();
+}
+
+// The board's answer lists no breaks: the ones planned from this page (since it was opened).
+function plannedBreaks() {
+  const breaks = [...state.breaks].sort((a, b) => a.planned.localeCompare(b.planned));
+  $("br-planned").hidden = !breaks.length;
+  $("br-list").replaceChildren(...breaks.map((b) => el("li", { "data-vehicle": b.vehicle_id },
+    `${b.vehicle_id}: ${day(b.planned)} ${hhmm(b.planned)} から ${b.minutes}分(${b.place.name})`)));
 }
 
 async function withdraw(vehicle, date) {
@@ -455,6 +472,10 @@ $("to-reports").addEventListener("click", guard(async () => {
 $("to-points").addEventListener("click", guard(async () => {
   show("points");
   await pointsPage(); // points.js
+}));
+$("to-rules").addEventListener("click", guard(async () => {
+  show("rules");
+  await rulesPage(); // rules.js
 }));
 $("to-staff").addEventListener("click", guard(async () => {
   show("staff");

@@ -18,10 +18,10 @@ function staffSkeleton() {
   $("staff").replaceChildren(
     el("h2", {}, "職員のアカウント"),
     el("table", { id: "st-table" },
-      el("thead", {}, el("tr", {}, ...["ユーザー名", "名前", "役割", "使用", "止める・使えるようにする", "新しいパスワード"].map((h) => el("th", {}, h)))),
+      el("thead", {}, el("tr", {}, ...["ユーザー名", "名前", "役割", "使用", "止める・使えるようにする", "新しいパスワード", "役割・名前を変える"].map((h) => el("th", {}, h)))),
       el("tbody")),
     el("details", { id: "st-add", class: "card" }, el("summary", {}, "新しいアカウントを作る"), form),
-    el("p", { class: "note" }, "止めたアカウントや、パスワード・役割を変えたアカウントは、すぐにログアウトされます。ご自分のアカウントは止められません。"));
+    el("p", { class: "note" }, "止めたアカウントや、パスワード・役割を変えたアカウントは、すぐにログアウトされます。ご自分のアカウントは止められず、役割も変えられません(ほかの管理者に頼んでください)。名前は変えられます。"));
 }
 
 async function staffPage() {
@@ -41,7 +41,42 @@ function staffRow(a) {
     el("button", { class: "small", type: "submit" }, "変える"));
   return el("tr", { "data-username": a.username, class: a.active ? "" : "off" },
     el("td", {}, a.username), el("td", {}, a.display_name), el("td", {}, ROLE_JA[a.role] || a.role),
-    el("td", {}, a.active ? "使用中" : "停止中"), el("td", {}, toggle), el("td", {}, set));
+    el("td", {}, a.active ? "使用中" : "停止中"), el("td", {}, toggle), el("td", {}, set), el("td", { class: "edit" }, roleForm(a, me), nameForm(a)));
+}
+
+// One's own role is another admin's to change (the service answers 409 own_account anyway).
+function roleForm(a, me) {
+  if (me) return el("span", { class: "note" }, "ご自分の役割は、ほかの管理者が変えます。");
+  const pick = el("select", { "aria-label": `${a.display_name}さんの新しい役` }, ...Object.entries(ROLE_JA).map(([v, t]) => el("option", { value: v }, t)));
+  pick.value = a.role;
+  return el("form", { class: "inline-form", onsubmit: guard((ev) => setRole(ev, a, pick.value)) }, pick,
+    el("button", { class: "small", type: "submit" }, "役割を変更"));
+}
+
+function nameForm(a) {
+  const name = el("input", { required: "", maxlength: "40", "aria-label": `${a.username} の表示名` });
+  name.value = a.display_name;
+  return el("form", { class: "inline-form", onsubmit: guard((ev) => setName(ev, a, name.value)) }, name,
+    el("button", { class: "small", type: "submit" }, "名前を変更"));
+}
+
+async function setRole(ev, a, role) {
+  ev.preventDefault();
+  if (role === a.role) throw new Error(`${a.display_name}さんは、もう「${ROLE_JA[role]}」です。`);
+  if (!window.confirm(`${a.display_name}さん(${a.username})の役割を「${ROLE_JA[a.role]}」から「${ROLE_JA[role]}」にします。すぐにログアウトされます。よろしいですか?`)) return;
+  const r = await api("PATCH", `/v1/operator/staff/${encodeURIComponent(a.id)}`, { role });
+  say(`${r.display_name}さんの役割を「${ROLE_JA[r.role] || r.role}」にしました(ログインし直してもらってください)。`);
+  await staffPage();
+}
+
+async function setName(ev, a, name) {
+  ev.preventDefault();
+  const display_name = name.trim();
+  if (!display_name) throw new Error("名前を入れてください。");
+  if (display_name === a.display_name) throw new Error("名前が変わっていません。");
+  const r = await api("PATCH", `/v1/operator/staff/${encodeURIComponent(a.id)}`, { display_name });
+  say(`${a.username} の名前を「${r.display_name}」にしました(画面と記録に出ます)。`);
+  await staffPage();
 }
 
 async function addStaff(ev) {

@@ -11,7 +11,7 @@ import re
 import httpx
 import pytest
 
-from server.seed import DEMO_ADMIN
+from server.seed import DEMO_ADMIN, DEMO_OPERATOR
 from tests.booking.conftest import START
 from tests.booking.test_console_browser import earlier_trip
 from tests.booking.test_console_browser import page as page
@@ -271,3 +271,125 @@ def test_planning_a_driver_s_break_from_the_board(page: object, demo: str) -> No
     )
     expect(page.locator("#add-break")).not_to_have_attribute("open", "")
     expect(page.locator("#b-table tbody tr")).to_have_count(1)  # the board as it was
+    planned = page.locator("#br-planned")  # the board lists no breaks: the page keeps its own
+    expect(planned).to_be_visible()
+    expect(planned.locator("li")).to_have_count(1)
+    expect(planned.locator("li")).to_contain_text(
+        re.compile(r"van-2: .+ (11:\d\d|12:00) から 30分")
+    )
+
+
+def rules_of(base: str) -> dict[str, float]:
+    r = httpx.get(f"{base}/v1/operator/service-rules", headers=auth(base, DEMO_ADMIN))
+    assert r.status_code == 200, r.text
+    return {x["key"]: x["value"] for x in r.json()["rules"]}
+
+
+def test_an_admin_widens_the_pickup_window_on_the_rules_page(admin: object, demo: str) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(admin, Page)
+    page = admin
+    before = rules_of(demo)
+    page.locator("#to-rules").click()
+    rows = page.locator("#ru-table tbody tr")
+    expect(rows).to_have_count(len(before))
+    expect(page.locator("#ru-table thead th")).to_have_text(
+        ["項目", "今の値", "設定ファイルの値", "新しい値"]
+    )
+    window = page.locator("#ru-table tbody tr[data-key='pickup_window_s'] td")
+    expect(window.nth(0)).to_have_text("お迎えの時間帯の幅(秒)")
+    expect(window.nth(1)).to_have_text("600 秒(10分)")
+    expect(window.nth(2)).to_have_text("600 秒(10分)")
+    page.get_by_label("お迎えの時間帯の幅(秒)の新しい値").fill("900")
+    page.get_by_role("button", name="保存").click()
+    message = page.locator("#message")
+    expect(message).to_have_text("設定を変えました。これからの予約に使います(今の予約はそのまま)")
+    expect(window.nth(1)).to_have_text("900 秒(15分)")
+    expect(window.nth(2)).to_have_text("600 秒(10分)")  # the file keeps its value
+    expect(page.locator("#ru-table tbody tr[data-key='pickup_window_s']")).to_have_class(
+        re.compile("changed")
+    )
+    expect(page.get_by_label("お迎えの時間帯の幅(秒)の新しい値")).to_have_value("900")
+    assert rules_of(demo) == {**before, "pickup_window_s": 900}  # only the changed key was sent
+    page.locator("#to-desk").click()
+    page.locator("#to-rules").click()  # as the service has it now
+    expect(window.nth(1)).to_have_text("900 秒(15分)")
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 1366, f"the page is {wide}px wide: it scrolls sideways at 1366×768"
+
+
+def test_a_bad_rule_shows_the_service_s_reason_and_changes_nothing(
+    admin: object, demo: str
+) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(admin, Page)
+    page = admin
+    before = rules_of(demo)
+    page.locator("#to-rules").click()
+    hold = int(before["hold_ttl_s"])
+    page.get_by_label("空き確認の結果を押さえておく時間(秒)の新しい値").fill(str(hold + 60))
+    page.get_by_label("お約束の内側に残す余裕(秒)の新しい値").fill("400")  # over half of 600 s
+    page.get_by_role("button", name="保存").click()
+    message = page.locator("#message")
+    expect(message).to_have_class(re.compile("error"))
+    expect(message).to_contain_text("promise_slack_s")
+    expect(message).to_contain_text("pickup_window_s の半分以下にしてください")
+    slack = page.locator("#ru-table tbody tr[data-key='promise_slack_s']")
+    expect(slack).to_have_class(re.compile("bad"))  # the rule the service named
+    expect(page.get_by_label("お約束の内側に残す余裕(秒)の新しい値")).to_have_value("400")
+    expect(slack.locator("td").nth(1)).to_contain_text(f"{int(before['promise_slack_s'])} 秒")
+    hold_now = page.locator("#ru-table tbody tr[data-key='hold_ttl_s'] td").nth(1)
+    expect(hold_now).to_contain_text(f"{hold} 秒")
+    assert rules_of(demo) == before  # checked together: the valid change was not made either
+
+
+def test_an_operator_reads_the_rules_and_cannot_change_them(page: object, demo: str) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    r = httpx.patch(f"{demo}/v1/operator/service-rules", json={"pickup_window_s": 900},
+                    headers=auth(demo, DEMO_ADMIN))  # fmt: skip
+    assert r.status_code == 200, r.text
+    expect(page.locator("#who")).to_have_text("受付中")
+    page.get_by_role("button", name="設定").click()
+    expect(page.locator("#rules")).to_be_visible()
+    expect(page.locator("#ru-table thead th")).to_have_text(["項目", "今の値", "設定ファイルの値"])
+    window = page.locator("#ru-table tbody tr[data-key='pickup_window_s'] td")
+    expect(window.nth(1)).to_have_text("900 秒(15分)")  # the admin's change, in force
+    expect(window.nth(2)).to_have_text("600 秒(10分)")
+    expect(page.locator("#ru-note")).to_contain_text("見るだけ")
+    expect(page.locator("#ru-table input")).to_have_count(0)  # not built at all
+    expect(page.get_by_role("button", name="保存")).to_have_count(0)
+
+
+def test_an_admin_changes_another_account_s_role_and_name(admin: object, demo: str) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(admin, Page)
+    page = admin
+    page.locator("#to-staff").click()
+    table = page.locator("#st-table tbody")
+    own = table.locator("tr[data-username='admin']")
+    expect(own).to_contain_text("ご自分の役割は、ほかの管理者が変えます。")
+    expect(own.locator("select")).to_have_count(0)
+    row = table.locator("tr[data-username='operator']")
+    expect(row.locator("td").nth(2)).to_have_text("受付")
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))  # 「よろしいですか?」
+    row.get_by_label("受付 オペレーターさんの新しい役").select_option("admin")
+    row.get_by_role("button", name="役割を変更").click()
+    message = page.locator("#message")
+    expect(message).to_contain_text("受付 オペレーターさんの役割を「管理者」にしました")
+    expect(row.locator("td").nth(2)).to_have_text("管理者")
+    assert "「受付」から「管理者」" in dialogs[0]
+    promoted = auth(demo, DEMO_OPERATOR)
+    assert httpx.get(f"{demo}/v1/operator/staff", headers=promoted).status_code == 200
+
+    row.get_by_label("operator の表示名").fill("山田 一郎")
+    row.get_by_role("button", name="名前を変更").click()
+    expect(message).to_contain_text("operator の名前を「山田 一郎」にしました")
+    expect(row.locator("td").nth(1)).to_have_text("山田 一郎")
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 1366, f"the page is {wide}px wide: it scrolls sideways at 1366×768"
