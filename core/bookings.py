@@ -55,7 +55,15 @@ from core.errors import (
 )
 from core.host import DispatchHost, Step
 from core.world import World
-from dispatch.model import BookingStatus, Mode, Offer, OutsideServiceHours, Reason, TripRequest
+from dispatch.model import (
+    BookingStatus,
+    Mode,
+    Offer,
+    OutsideServiceHours,
+    Reason,
+    StopKind,
+    TripRequest,
+)
 from dispatch.view import DispatchView
 from residents import models as rm
 from residents.service import Actor, audit, require_staff
@@ -545,6 +553,12 @@ def _board(
         today = [v for v in d.vehicle_ids() if v.partition("@")[2] in ("", day.isoformat())]
         running = sorted({v.partition("@")[0] for v in today})
         out_of_service = {v for v in today if not (st := d.vehicle(v)) or not st.in_service}
+        breaks = [
+            s.BoardBreak(break_id=p.booking_id, vehicle_id=v.partition("@")[0],
+                         planned=at(p.planned_s).astimezone(tz) if p.planned_s >= 0 else None,
+                         minutes=d.break_minutes(p.booking_id), place=place_view(world, p.place))
+            for v in sorted(today) for p in d.plan(v) if p.kind == StopKind.BREAK
+        ]  # fmt: skip
     counts = dict(Counter(b.status for b in rows))
     out = []
     for b, v in views:
@@ -559,7 +573,7 @@ def _board(
                                 rider_phone=r.phone if r else "", late_by_min=late_minutes(late),
                                 vehicle_in_service=vid not in out_of_service,
                                 protected=b.dispatch_id in kept))  # fmt: skip
-    return s.DayBookings(date=day, bookings=out, counts=counts, vehicles=running)
+    return s.DayBookings(date=day, bookings=out, counts=counts, vehicles=running, breaks=breaks)
 
 
 def move_booking(

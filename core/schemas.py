@@ -380,8 +380,19 @@ class Ridership(BaseModel):
     rides_by_age_band: dict[str, int] = Field(description="completed rides by the rider's age")
 
 
+class BoardBreak(BaseModel):
+    """A driver's break on a vehicle's plan that day (planned by an operator)."""
+
+    break_id: str
+    vehicle_id: str
+    planned: datetime | None = Field(description="when the plan has it start")
+    minutes: int
+    place: Place
+
+
 class DayBookings(BaseModel):
     date: date
     bookings: list[DayBooking]
+    breaks: list[BoardBreak] = Field(default_factory=list, description="planned breaks that day")
     counts: dict[str, int] = Field(description="bookings of the day by status (before filters)")
     vehicles: list[str] = Field(description="the vehicles that run that day (van-1, van-2)")

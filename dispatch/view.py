@@ -99,6 +99,11 @@ class DispatchView:
             b.protected,
         )
 
+    def break_minutes(self, break_id: str) -> int:
+        """How long a planned break lasts (minutes; 0 for an unknown one)."""
+        found = self._d.breaks.get(break_id)
+        return found[1].duration_s // 60 if found else 0
+
     def plan(self, vehicle_id: str) -> list[PlannedStop]:
         """The vehicle's stops in order with planned times ([] for an unknown vehicle)."""
         if vehicle_id not in self._d.vehicles:

@@ -77,7 +77,7 @@ function signOut() {
   $("ru-table").tHead.replaceChildren(); // rules.js: the admins' inputs and 保存 too
   $("ru-table").tBodies[0].replaceChildren();
   $("ru-actions").replaceChildren();
-  state.breaks = []; // the breaks this person planned
+  state.breaks = []; // the day's planned breaks (from the board)
   plannedBreaks();
   show("signin");
 }
@@ -203,6 +203,8 @@ async function board(ev) {
   if ($("b-vehicle").value) params.set("vehicle", $("b-vehicle").value);
   if ($("b-status").value) params.append("status", $("b-status").value);
   const d = await api("GET", "/v1/operator/bookings?" + params);
+  state.breaks = d.breaks || [];
+  plannedBreaks();
   $("b-date").value = d.date;
   const vehicles = new Set([...$("b-vehicle").options].map((o) => o.value));
   for (const v of d.vehicles) if (!vehicles.has(v)) { $("b-vehicle").append(el("option", { value: v }, v)); vehicles.add(v); }
@@ -255,15 +257,13 @@ async function addBreak(ev) {
     minutes: Number($("br-minutes").value) };
   const r = await api("POST", `/v1/operator/vehicles/${encodeURIComponent(vehicle)}/breaks`, body);
   say(`${r.vehicle_id} の休憩を ${hhmm(r.planned)} から${r.minutes}分 入れました(${r.place.name})。運転手さんのタブレットに出ます。`);
-  state.breaks.push(r);
-  plannedBreaks();
   $("add-break").open = false;
   await board();
 }
 
-// The board's answer lists no breaks: the ones planned from this page (since it was opened).
+// The day's planned breaks, from the board's answer.
 function plannedBreaks() {
-  const breaks = [...state.breaks].sort((a, b) => a.planned.localeCompare(b.planned));
+  const breaks = [...state.breaks].sort((a, b) => (a.planned || "").localeCompare(b.planned || ""));
   $("br-planned").hidden = !breaks.length;
   $("br-list").replaceChildren(...breaks.map((b) => el("li", { "data-vehicle": b.vehicle_id },
     `${b.vehicle_id}: ${day(b.planned)} ${hhmm(b.planned)} から ${b.minutes}分(${b.place.name})`)));

@@ -30,6 +30,10 @@ def test_a_planned_break_is_on_the_tablet_and_started_there(svc: Svc, driver: st
     planned = datetime.fromisoformat(brk["planned"])
     assert START.replace(hour=10, minute=20) <= planned <= START.replace(hour=11)
     assert brk["place"]["id"] == "KUR-001"  # the depot
+    board = svc.client.get("/v1/operator/bookings", headers=svc.auth(svc.operator_token)).json()
+    assert [(b["break_id"], b["vehicle_id"], b["minutes"]) for b in board["breaks"]] == [
+        (brk["break_id"], "van-1", 30)
+    ]  # on the operators' day board too
     stops = manifest(svc, driver)["stops"]
     assert [s["kind"] for s in stops] == ["break"]
     assert stops[0]["name"] == "休憩"
