@@ -11,6 +11,7 @@ import pytest
 
 from core.commands import (
     COMMANDS,
+    AddBreak,
     Alight,
     AnyCommand,
     Board,
@@ -18,12 +19,17 @@ from core.commands import (
     Confirm,
     EndShift,
     Expire,
+    MeetingPointAdd,
+    MeetingPointClose,
+    MeetingPointEdit,
     Move,
     NoShow,
+    Protect,
     Quote,
     Retime,
     SetParams,
     StartShift,
+    TakeBreak,
     UnknownCommand,
     VehicleAt,
     VehicleDay,
@@ -52,11 +58,19 @@ EXAMPLES: list[AnyCommand] = [
     Quote(TripRequest("r2", 4, 9, Mode.ASAP, None, 1)),
     Confirm("r1#1"),
     Cancel("r1#1"),
+    SetParams(ServiceParams(pickup_window_s=900).to_json(), source="admin"),
     Move("r1#1", "van-2@2026-12-02"),
+    Protect("r1#1", True),
+    AddBreak("van-1@2026-12-02", 1_764_640_000, 1_764_643_600, 1800, 3),
+    TakeBreak("van-1@2026-12-02", "break:van-1@2026-12-02:0"),
     Withdraw("van-1@2026-12-02"),
     Board("r1#1"),
     Alight("r1#1"),
     NoShow("r1#1"),
+    NoShow("r1#1", reported=True),
+    MeetingPointAdd("KUR-181", "古門公民館前", "フルカド", 33.79, 130.68, 123_456),
+    MeetingPointEdit("KUR-010", "新しい名前", None),
+    MeetingPointClose("KUR-010", 1_764_640_000, 1_764_726_400, "道路工事"),
 ]
 
 
@@ -122,6 +136,13 @@ def test_set_params_gives_the_dispatcher_the_logged_parameters() -> None:
     assert ServiceParams.from_json(json.loads(json.dumps(logged.to_json()))) == logged
     d = Dispatcher(ServiceParams(), np.full((3, 3), 60) - 60 * np.eye(3, dtype=np.int64))
     op, payload = encode(SetParams(logged.to_json()))
-    decode(op, json.loads(json.dumps(payload))).run(d, None, 0)  # type: ignore[arg-type]
+    seen: list[tuple[ServiceParams, str]] = []
+
+    class Places:  # what the world is told: the rules in force, and from where
+        def use_params(self, params: ServiceParams, data: dict, source: str) -> None:
+            seen.append((params, source))
+
+    decode(op, json.loads(json.dumps(payload))).run(d, Places(), 0)  # type: ignore[arg-type]
     assert d.params == logged
+    assert seen == [(logged, "file")]  # entries before admins could change rules: the file's
     assert d._tt_eff[0, 1] == 60 + 45  # the planning matrix has the new stop overhead
