@@ -145,8 +145,18 @@ def cancel_booking(host: HostDep, actor: ActorDep, booking_id: str) -> s.Booking
 
 
 @bookings.get("/meeting-points", response_model=list[s.Place])
-def meeting_points(host: HostDep, actor: ActorDep) -> list[s.Place]:
-    return [s.Place(id=p.id, name=p.name, lat=p.lat, lon=p.lon) for p in host.world.stops.points]
+def meeting_points(
+    host: HostDep,
+    actor: ActorDep,
+    q: Annotated[
+        str | None,
+        Query(max_length=40, description="name, reading or 大字, any width; misspelt is fine"),
+    ] = None,
+) -> list[s.Place]:
+    """The meeting points; with ``q``, the best matches first (the search LINE uses)."""
+    with host.read():  # as the log left them
+        points = host.world.search_stops(q) if q else host.world.stops.points
+        return [s.Place(id=p.id, name=p.name, lat=p.lat, lon=p.lon) for p in points]
 
 
 # -- operators -----------------------------------------------------------------------------

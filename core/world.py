@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rapidfuzz import fuzz
 
 from common.clock import utc_offset_s
+from common.japanese import fold, words
 from core.rules import BookingConfig, load_booking_config
 from dispatch.engine import Dispatcher
 from dispatch.params import ServiceParams, load_params
@@ -26,6 +28,7 @@ from routing.stops import MeetingPoint, MeetingPointSet, UnknownStop, load_stops
 
 NEARBY_WALK_M = 600  # alternatives may suggest a meeting point this far (by road) away
 NEAREST_MAX_M = 800  # a rider's location is served by meeting points this close (straight line)
+FUZZY_MIN = 75  # a name this close in spelling (rapidfuzz partial ratio, 0-100) is offered
 
 
 @dataclass
@@ -92,6 +95,28 @@ class World:
             f"Place {place} is not a meeting point",
             place=place,
         )
+
+    def search_stops(self, query: str, limit: int = 8) -> list[MeetingPoint]:
+        """Meeting points for what a rider or an operator typed, best first: every word in
+        the name, reading or 大字 (folded: any width, hiragana or katakana), else close in
+        spelling (a misspelt or shortened name, ``rapidfuzz``), facilities before areas."""
+        wanted = words(query)
+        if not wanted:
+            return []
+        whole = "".join(wanted)
+        scored: list[tuple[float, MeetingPoint]] = []
+        for p in self.stops.points:
+            text = fold(f"{p.name}{p.kana or ''}{p.district or ''}")
+            if all(w in text for w in wanted):
+                score = 200.0 + (50 if fold(p.name).startswith(wanted[0]) else 0)
+            else:
+                score = max(fuzz.partial_ratio(whole, fold(p.name)),
+                            fuzz.partial_ratio(whole, fold(p.kana or "")))  # fmt: skip
+                if score < FUZZY_MIN or len(whole) < 2:
+                    continue
+            scored.append((score, p))
+        scored.sort(key=lambda sp: (-sp[0], sp[1].source != "poi", len(sp[1].name), sp[1].id))
+        return [p for _, p in scored[:limit]]
 
     def nearby(self, place: int) -> list[int]:
         """Other meeting points within a short walk (by road), nearest first."""

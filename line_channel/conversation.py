@@ -142,18 +142,8 @@ def normalize(text: str) -> str:
 
 
 def search_stops(world: World, query: str) -> list[MeetingPoint]:
-    """Meeting points whose name (or district or reading) contains the words, best first."""
-    q = unicodedata.normalize("NFKC", query).strip().lower()
-    words = [w for w in re.split(r"[\s・、,]+", q) if w]
-    if not words:
-        return []
-
-    def text_of(p: MeetingPoint) -> str:
-        return unicodedata.normalize("NFKC", f"{p.name} {p.kana or ''} {p.district}").lower()
-
-    hits = [p for p in world.stops.points if all(w in text_of(p) for w in words)]
-    hits.sort(key=lambda p: (not p.name.startswith(words[0]), p.source != "poi", len(p.name), p.id))
-    return hits
+    """Meeting points for what the rider typed (``World.search_stops``: the one search)."""
+    return world.search_stops(query)
 
 
 class Conversation:
