@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common.clock import at, late_minutes, now_utc
-from common.errors import Forbidden, IdempotencyKeyReused, InvalidInput, NotFound
+from common.errors import DrtError, Forbidden, IdempotencyKeyReused, InvalidInput, NotFound
 from common.ids import body_hash, new_id
 from core import models as m
 from core import schemas as s
@@ -64,7 +64,7 @@ from dispatch.model import (
     StopKind,
     TripRequest,
 )
-from dispatch.view import DispatchView
+from dispatch.view import DispatchView, LiveBooking, VehicleState
 from residents import models as rm
 from residents.service import Actor, audit, require_staff
 from routing.stops import UnknownStop
@@ -576,6 +576,18 @@ def _board(
     return s.DayBookings(date=day, bookings=out, counts=counts, vehicles=running, breaks=breaks)
 
 
+def _confirmed(
+    step: Step, actor: Actor, booking_id: str, refusal: type[DrtError], ja: str, en: str
+) -> tuple[m.Booking, LiveBooking]:
+    """The booking row and its live state, if it is confirmed (not yet on board); else the
+    refusal (``ja``, ``en`` and the booking's status)."""
+    b = _own_booking(step.session, actor, booking_id)
+    live = step.view.booking(b.dispatch_id)
+    if b.status != "confirmed" or live is None:
+        raise refusal(ja, f"{en} (this one is {b.status}).", status=b.status)
+    return b, live
+
+
 def move_booking(
     host: DispatchHost, actor: Actor, booking_id: str, body: s.MoveRequest
 ) -> s.MoveResult:
@@ -585,14 +597,9 @@ def move_booking(
     world = host.world
     tz = world.config.calendar.time_zone
     with host.write() as step:
-        b = _own_booking(step.session, actor, booking_id)
-        live = step.view.booking(b.dispatch_id)
-        if b.status != "confirmed" or live is None:
-            raise MoveNotPossible(
-                "乗車中・終わった・取り消した予約は別の車に移せません。",
-                f"Only a confirmed booking can move to another vehicle (this one is {b.status}).",
-                status=b.status,
-            )
+        b, live = _confirmed(step, actor, booking_id, MoveNotPossible,
+                             "乗車中・終わった・取り消した予約は別の車に移せません。",
+                             "Only a confirmed booking can move to another vehicle")  # fmt: skip
         _, at_sign, day_part = live.vehicle_id.partition("@")
         target = f"{body.vehicle_id}{at_sign}{day_part}"  # the same service day's vehicle
         if step.view.vehicle(target) is None:
@@ -628,15 +635,9 @@ def protect_booking(
     again (idempotent: asking for the state it is in changes nothing and logs nothing)."""
     require_staff(actor, "operator", "admin")
     with host.write() as step:
-        b = _own_booking(step.session, actor, booking_id)
-        live = step.view.booking(b.dispatch_id)
-        if b.status != "confirmed" or live is None:
-            raise BookingNotChangeable(
-                "乗車前の確定した予約だけ、車を固定できます。",
-                f"Only a confirmed booking not yet on board can be kept on its vehicle "
-                f"(this one is {b.status}).",
-                status=b.status,
-            )
+        b, live = _confirmed(step, actor, booking_id, BookingNotChangeable,
+                             "乗車前の確定した予約だけ、車を固定できます。",
+                             "Only a confirmed booking not yet on board can be kept on its vehicle")  # fmt: skip
         if live.protected != body.protected:
             step.do(Protect(b.dispatch_id, body.protected))
             audit(step.session, actor, "booking.protect", resident_id=b.resident_id,
@@ -750,11 +751,7 @@ def add_break(
     earliest = int(datetime.combine(body.date, body.earliest, tz).timestamp())
     latest = int(datetime.combine(body.date, body.latest, tz).timestamp())
     with host.write() as step:
-        state = step.view.vehicle(vid)
-        if state is None or not state.in_service:
-            raise MoveNotPossible(f"{body.date:%m月%d日}に運行中の車両「{vehicle}」はありません。",
-                                  f"No vehicle {vehicle!r} in service on {body.date.isoformat()}.",
-                                  vehicle=vehicle)  # fmt: skip
+        state = _in_service(step, vehicle, body.date)
         if (
             not state.spec.shift_start_s <= earliest <= latest < state.spec.shift_end_s
             or latest < step.now_s
@@ -775,6 +772,16 @@ def add_break(
                           minutes=body.minutes, place=place_view(world, place))  # fmt: skip
 
 
+def _in_service(step: Step, vehicle: str, day: date) -> VehicleState:
+    """That day's vehicle (``van-1`` on 2026-12-04), if it is in service; 409 otherwise."""
+    state = step.view.vehicle(f"{vehicle}@{day.isoformat()}")
+    if state is None or not state.in_service:
+        raise MoveNotPossible(f"{day:%m月%d日}に運行中の車両「{vehicle}」はありません。",
+                              f"No vehicle {vehicle!r} in service on {day.isoformat()}.",
+                              vehicle=vehicle)  # fmt: skip
+    return state
+
+
 def withdraw_vehicle(
     host: DispatchHost, session: Session, actor: Actor, vehicle: str, day: date
 ) -> s.Withdrawn:
@@ -783,11 +790,7 @@ def withdraw_vehicle(
     require_staff(actor, "operator", "admin")
     target = f"{vehicle}@{day.isoformat()}"
     with host.write() as step:
-        state = step.view.vehicle(target)
-        if state is None or not state.in_service:
-            raise MoveNotPossible(f"{day:%m月%d日}に運行中の車両「{vehicle}」はありません。",
-                                  f"No vehicle {vehicle!r} in service on {day.isoformat()}.",
-                                  vehicle=vehicle)  # fmt: skip
+        _in_service(step, vehicle, day)
         result = step.do(Withdraw(target))
         audit(step.session, actor, "vehicle.withdraw", vehicle=vehicle, day=day.isoformat(),
               moved=len(result.moved), stranded=len(result.stranded))  # fmt: skip

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from core import schemas as s
+from core.guide import FARE_LABELS
 
 Message = dict[str, Any]
 WEEKDAYS = "月火水木金土日"
@@ -420,17 +421,9 @@ def ask_passengers(phone: str) -> Message:
     )
 
 
-FARE_WORDS = {  # (who, in a question) by fare category
-    "adult": "おとな(中学生以上)",
-    "child": "こども(小学生)",
-    "disability": "障がい者手帳をお持ちの方",
-    "preschool": "小学生より小さいお子さま",
-}
-
-
 def ask_fare(category: str, fare_yen: int) -> Message:
     return text(
-        f"{FARE_WORDS[category]}は何人ですか?\n(お一人 {yen(fare_yen)})",
+        f"{FARE_LABELS[category]}は何人ですか?\n(お一人 {yen(fare_yen)})",
         *[postback(f"{n}人", "fare", c=category, n=n) for n in (0, 1, 2, 3, 4)],
         quit_action(),
     )

@@ -18,6 +18,8 @@ Isolation
 
 from __future__ import annotations
 
+import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -258,3 +260,22 @@ def redis_prefix_scope(client: redis.Redis) -> Iterator[str]:
         yield prefix
     finally:
         delete_prefix(client, prefix)
+
+
+# -- the system browser for the page tests (Debian's chromium; nothing downloads one) -----
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+def require_chromium() -> None:
+    """Skip a browser test without Chromium on a developer machine; fail it in CI."""
+    import pytest
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("CI needs Debian's chromium package (.ci/run installs it)")
+        pytest.skip(
+            "install Debian's chromium package to run the browser test (apt-get install chromium)"
+        )

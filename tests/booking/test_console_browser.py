@@ -4,7 +4,6 @@ registered during the call. The screen is an operator's 1366×768."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,7 +14,8 @@ import pytest
 from core.world import World
 from server.seed import DEMO_OPERATOR
 from tests.booking.conftest import START, Clock, with_second_van
-from tests.server.test_pages_csp import CHROMIUM, FLAGS, WATCH
+from tests.harness import CHROMIUM, FLAGS, require_chromium
+from tests.server.test_pages_csp import WATCH
 from tests.server.test_pages_csp import demo as demo
 from tests.server.test_pages_csp import demo_clock as demo_clock
 
@@ -30,10 +30,7 @@ def world(world: World) -> World:
 
 @pytest.fixture
 def page(demo: str) -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("CI needs Debian's chromium package (.ci/run installs it)")
-        pytest.skip("install Debian's chromium package to run the browser test")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

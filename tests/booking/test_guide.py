@@ -3,7 +3,6 @@ the API needed a login, and there was nothing to print)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pypdf
@@ -14,7 +13,8 @@ from core.world import World
 from drt.guide_cli import render
 from tests.booking.conftest import Svc
 from tests.booking.test_meeting_points import admin
-from tests.server.test_pages_csp import CHROMIUM, FLAGS, WATCH
+from tests.harness import CHROMIUM, FLAGS, require_chromium
+from tests.server.test_pages_csp import WATCH
 from tests.server.test_pages_csp import demo as demo
 from tests.server.test_pages_csp import demo_clock as demo_clock
 
@@ -72,10 +72,7 @@ def test_the_printed_guide_has_hours_fares_the_phone_and_each_district(
 
 
 def test_the_guide_page_lists_and_finds_meeting_points_in_a_browser(demo: str) -> None:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("CI needs Debian's chromium package (.ci/run installs it)")
-        pytest.skip("install Debian's chromium package to run the browser test")
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:

@@ -6,9 +6,7 @@ The browser is the system's /usr/bin/chromium (package `chromium`); nothing down
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import socket
 import threading
 import time
@@ -22,12 +20,9 @@ import uvicorn
 from core.world import World
 from driver_app_api.service import create_device, create_driver
 from tests.booking.conftest import START, Clock, service_app
-from tests.harness import Backends, IsolatedDatabase
+from tests.harness import CHROMIUM, FLAGS, Backends, IsolatedDatabase, require_chromium
 
 pytestmark = pytest.mark.services
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
 @dataclass
@@ -94,12 +89,7 @@ def start_shift(page: object, live: Live) -> None:
 
 
 def test_a_whole_shift_on_the_tablet(live: Live) -> None:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("CI needs Debian's chromium package (.ci/run installs it)")
-        pytest.skip(
-            "install Debian's chromium package to run the browser test (apt-get install chromium)"
-        )
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     booking_id, op = operator_books(live, "090-2222-3333", "KUR-010", "KUR-001")
@@ -140,10 +130,7 @@ def test_a_whole_shift_on_the_tablet(live: Live) -> None:
 def test_part_of_a_shift_offline_and_back_online(live: Live) -> None:
     """Reloading without signal used to show the browser's error page, and boarding could not
     be recorded (its buttons waited for the server to confirm the arrival)."""
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("CI needs Debian's chromium package (.ci/run installs it)")
-        pytest.skip("install Debian's chromium package to run the browser test")
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     booking_id, op = operator_books(live, "090-2222-4444", "KUR-010", "KUR-001")

@@ -7,8 +7,6 @@ webhook bodies and posts them to ``/v1/line/webhook`` over HTTP.
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 from collections.abc import Iterator
 
@@ -24,13 +22,10 @@ from server.app import create_app
 from server.migrate import upgrade
 from server.seed import seed_demo
 from tests.booking.conftest import START, Clock
-from tests.harness import Backends, IsolatedDatabase
+from tests.harness import CHROMIUM, FLAGS, Backends, IsolatedDatabase, require_chromium
 from tests.line_channel.conftest import ServedApp
 
 pytestmark = pytest.mark.services
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
 @pytest.fixture
@@ -53,10 +48,7 @@ def demo(
 
 
 def test_booking_on_the_demo_page(demo: str, db_schema: IsolatedDatabase) -> None:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("CI needs Debian's chromium package (.ci/run installs it)")
-        pytest.skip("install Debian's chromium package to run the browser test")
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
