@@ -42,6 +42,8 @@ bench: $(STAMP)  ## measure everything and write docs/benchmarks.md (about 45 mi
 	$(BIN)/drt bench offers --write docs/benchmarks.md
 	$(BIN)/drt bench sim --write docs/benchmarks.md
 	$(BIN)/drt bench promises --scenarios kurate-today,kurate-2028,city-scale --variant "promise_slack_s=0;asap_wait_stages_s=" --variant "peak_traffic=false" --variant "promise_slack_s=300" --write docs/benchmarks.md
+	$(BIN)/pip install --quiet -e '.[dev,readings-bench]'  # the reading libraries compared
+	$(BIN)/drt bench readings --write docs/benchmarks.md
 	$(BIN)/drt bench darp --set a,b,pr --time-limit 60 --jobs 2 --write docs/benchmarks.md --write-solutions docs/darp-solutions
 
 clean:

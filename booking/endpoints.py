@@ -156,7 +156,9 @@ def meeting_points(
     """The meeting points; with ``q``, the best matches first (the search LINE uses)."""
     with host.read():  # as the log left them
         points = host.world.search_stops(q) if q else host.world.stops.points
-        return [s.Place(id=p.id, name=p.name, lat=p.lat, lon=p.lon) for p in points]
+        return [
+            s.Place(id=p.id, name=p.name, short_name=p.label, lat=p.lat, lon=p.lon) for p in points
+        ]
 
 
 # -- operators -----------------------------------------------------------------------------
@@ -421,9 +423,17 @@ console = APIRouter(include_in_schema=False)
 
 
 @operator.get("/meeting-points", response_model=list[s.MeetingPointAdmin])
-def admin_meeting_points(host: HostDep, actor: ActorDep) -> list[s.MeetingPointAdmin]:
-    """Every meeting point with its kana and any closure (operators and admins)."""
-    return points.list_points(host, actor)
+def admin_meeting_points(
+    host: HostDep,
+    actor: ActorDep,
+    q: Annotated[
+        str | None,
+        Query(max_length=40, description="name, reading, 大字 or number; misspelt is fine"),
+    ] = None,
+) -> list[s.MeetingPointAdmin]:
+    """Every meeting point with its kana and any closure (operators and admins); with ``q``,
+    the matches, best first (the same search as LINE's and the riders' API)."""
+    return points.list_points(host, actor, q)
 
 
 @operator.post("/meeting-points", status_code=201, response_model=s.MeetingPointAdmin)
@@ -505,6 +515,17 @@ def resident_guide(host: HostDep) -> s.Guide:
     (the public `/guide/` page and the printed guide read this)."""
     with host.read():  # meeting points as the log left them
         return guide.guide(host.world)
+
+
+@public.get("/meeting-points", response_model=list[str])
+def guide_search(
+    host: HostDep,
+    q: Annotated[str, Query(min_length=1, max_length=40, description="name, reading or 大字")],
+) -> list[str]:
+    """The ids of the meeting points matching ``q``, best first (the same search as LINE's):
+    the guide page shows these of the points it has."""
+    with host.read():
+        return [p.id for p in host.world.search_stops(q, limit=None)]
 
 
 @public.get("/roads")

@@ -149,7 +149,7 @@ def _refuse_closed(world: World, place: int, t_s: int, field: str) -> None:
 
 def place_view(world: World, place: int) -> s.Place:
     p = world.stop_at(place)
-    return s.Place(id=p.id, name=p.name, lat=p.lat, lon=p.lon)
+    return s.Place(id=p.id, name=p.name, short_name=p.label, lat=p.lat, lon=p.lon)
 
 
 def trip_request(world: World, body: s.QuoteCreate, channel: str, now_s: int) -> TripRequest:

@@ -44,7 +44,9 @@ class Places(Protocol):
 
     def add_meeting_point(self, d: Dispatcher, point: MeetingPoint, node: int) -> int: ...
 
-    def edit_meeting_point(self, stop_id: str, name: str, kana: str | None) -> None: ...
+    def edit_meeting_point(
+        self, stop_id: str, name: str, kana: str | None, short: str | None, kana_source: str | None
+    ) -> None: ...
 
     def close_meeting_point(self, stop_id: str, closed: tuple[int, int, str] | None) -> None: ...
 
@@ -282,23 +284,28 @@ class MeetingPointAdd:
     lat: float
     lon: float
     node: int
+    short_name: str | None = None  # absent from rows logged before short names and
+    kana_source: str | None = None  # machine readings (2026-12-04)
 
     def run(self, d: Dispatcher, places: Places, now_s: int) -> int:
-        point = MeetingPoint(self.id, self.name, "manual", self.lat, self.lon, kana=self.kana)
+        point = MeetingPoint(self.id, self.name, "manual", self.lat, self.lon, kana=self.kana,
+                             short_name=self.short_name, kana_source=self.kana_source)  # fmt: skip
         return places.add_meeting_point(d, point, self.node)
 
 
 @dataclass(frozen=True, slots=True)
 class MeetingPointEdit:
-    """An admin renames a meeting point or sets its kana."""
+    """An admin renames a meeting point, sets its short name, or sets (or confirms) its kana."""
 
     op: ClassVar[str] = "meeting_point_edit"
     id: str
     name: str
     kana: str | None
+    short_name: str | None = None  # None: keep (rows logged before 2026-12-04 have none)
+    kana_source: str | None = None  # None: keep
 
     def run(self, d: Dispatcher, places: Places, now_s: int) -> None:
-        places.edit_meeting_point(self.id, self.name, self.kana)
+        places.edit_meeting_point(self.id, self.name, self.kana, self.short_name, self.kana_source)
 
 
 @dataclass(frozen=True, slots=True)

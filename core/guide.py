@@ -27,7 +27,7 @@ def guide(world: World) -> s.Guide:
     by_district: dict[str, list[s.GuidePoint]] = defaultdict(list)
     for p in world.stops.points:
         by_district[p.district or "その他"].append(s.GuidePoint(
-            id=p.id, name=p.name, kana=p.kana, kind=KINDS.get(p.kind, ""), lat=p.lat, lon=p.lon,
+            id=p.id, name=p.name, short_name=p.label, kana=p.kana, kind=KINDS.get(p.kind, ""), lat=p.lat, lon=p.lon,
             closed_note=world.closures[p.id][2] if p.id in world.closures else None,
         ))  # fmt: skip
     return s.Guide(

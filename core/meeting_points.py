@@ -6,6 +6,7 @@ change them; operators see them. Audited."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from residents import models as rm
 from residents.schemas import normalize_kana
 from residents.service import Actor, audit, require_staff
 from routing.geo import haversine_m
+from routing.names import short_name
 from routing.stops import MeetingPoint
 
 SAME_POINT_M = 5  # an add repeated (a retry) within this distance answers the point it added
@@ -33,17 +35,32 @@ def _view(world: World, p: MeetingPoint) -> s.MeetingPointAdmin:
     tz = world.config.calendar.time_zone
     closed = world.closures.get(p.id)
     return s.MeetingPointAdmin(
-        id=p.id, name=p.name, lat=p.lat, lon=p.lon, kana=p.kana, kind=p.kind,
+        id=p.id, name=p.name, short_name=p.label, lat=p.lat, lon=p.lon, kana=p.kana,
+        kana_source=p.kana_source, kind=p.kind,
         closed_from=at(closed[0]).astimezone(tz) if closed else None,
         closed_to=at(closed[1]).astimezone(tz) if closed else None,
         closed_note=closed[2] if closed else "",
     )  # fmt: skip
 
 
-def list_points(host: DispatchHost, actor: Actor) -> list[s.MeetingPointAdmin]:
+def list_points(
+    host: DispatchHost, actor: Actor, query: str | None = None
+) -> list[s.MeetingPointAdmin]:
+    """Every point; with ``query``, a number (KUR-012, 12) or the search LINE uses, best first."""
     require_staff(actor, "operator", "admin")
     with host.read():  # caught up with the log: changes made in another process included
-        return [_view(host.world, p) for p in host.world.stops.points]
+        world = host.world
+        if not query:
+            return [_view(world, p) for p in world.stops.points]
+        by_id = [p for p in world.stops.points if _is_number_of(query, p.id)]
+        found = world.search_stops(query, limit=None)
+        return [_view(world, p) for p in dict.fromkeys([*by_id, *found])]
+
+
+def _is_number_of(query: str, stop_id: str) -> bool:
+    q = unicodedata.normalize("NFKC", query).strip().upper()
+    number = stop_id.rsplit("-", 1)[-1]
+    return q == stop_id or (q.isdigit() and int(q) == int(number))
 
 
 def add_point(
@@ -54,7 +71,9 @@ def add_point(
     require_staff(actor, "admin")
     world = host.world
     node = world.router.snap(body.lat, body.lon).node  # outside the area / off the roads: 422
-    kana = normalize_kana(body.kana) if body.kana else None
+    name = body.name.strip()
+    kana, kana_source = _reading(world, name, body.kana)
+    short = body.short_name.strip() if body.short_name else short_name(name)
     with host.write() as step:
         for p in world.stops.points:
             if (
@@ -63,7 +82,8 @@ def add_point(
             ):
                 return False, _view(world, p)
         point_id = world.stops.new_id()
-        step.do(MeetingPointAdd(point_id, body.name.strip(), kana, body.lat, body.lon, node))
+        step.do(MeetingPointAdd(point_id, name, kana, body.lat, body.lon, node, short,
+                                kana_source))  # fmt: skip
         audit(step.session, actor, "meeting_point.add", meeting_point=point_id, name=body.name,
               lat=body.lat, lon=body.lon)  # fmt: skip
         step.publish("meeting_points_changed", [])
@@ -90,12 +110,23 @@ def change_point(
     with host.write() as step:
         point = world.stops.get(stop_id)  # 404 meeting_point_not_found
         details: dict[str, Any] = {}
-        if body.name is not None or body.kana is not None:
+        if body.name is not None or body.kana is not None or body.short_name is not None:
             name = body.name.strip() if body.name is not None else point.name
-            kana = normalize_kana(body.kana) if body.kana is not None else point.kana
-            if (name, kana) != (point.name, point.kana):
-                step.do(MeetingPointEdit(stop_id, name, kana))  # a name taken: 422, nothing logged
-                details.update(name=name, kana=kana, was=point.name)
+            renamed = name != point.name
+            kana: str | None
+            source: str | None
+            if body.kana is not None or renamed:  # a new name is read again, unless staff read it
+                kana, source = _reading(world, name, body.kana)
+            else:
+                kana, source = point.kana, point.kana_source
+            short = (body.short_name.strip() if body.short_name is not None
+                     else short_name(name) if renamed else point.label)  # fmt: skip
+            if (name, kana, source, short) != (point.name, point.kana, point.kana_source,
+                                               point.label):  # fmt: skip
+                # a name taken: 422, nothing logged
+                step.do(MeetingPointEdit(stop_id, name, kana, short, source))
+                details.update(name=name, short_name=short, kana=kana, kana_source=source,
+                               was=point.name)  # fmt: skip
         window: tuple[datetime, datetime] | None = None
         if body.closed_from is not None and body.closed_to is not None:
             since, until = int(body.closed_from.timestamp()), int(body.closed_to.timestamp())
@@ -115,6 +146,13 @@ def change_point(
             step.publish("meeting_points_changed", [])
         view = _view(world, world.stops.get(stop_id))
     return s.MeetingPointChanged(point=view, affected=_affected(session, stop_id, window))
+
+
+def _reading(world: World, name: str, given: str | None) -> tuple[str, str]:
+    """(kana, who read it): staff's, or the machine's (until staff confirm it)."""
+    if given:
+        return normalize_kana(given), "staff"
+    return world.reader.kana(name), "machine"
 
 
 def _affected(

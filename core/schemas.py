@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field
 
 from residents.schemas import Strict
+from routing.names import SHORT_NAME_MAX
 
 TripMode = Literal["asap", "depart_at", "arrive_by"]
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -66,6 +67,7 @@ class QuoteCreate(Strict):
 class Place(BaseModel):
     id: str
     name: str
+    short_name: str = Field(description="at most 16 characters, for buttons")
     lat: float
     lon: float
 
@@ -84,6 +86,7 @@ class GuideFare(BaseModel):
 class GuidePoint(BaseModel):
     id: str
     name: str
+    short_name: str
     kana: str | None
     kind: str
     lat: float
@@ -125,6 +128,9 @@ class MeetingPointAdmin(Place):
     """A meeting point as operators and admins see it."""
 
     kana: str | None
+    kana_source: str | None = Field(
+        None, description="machine: read by the reading library, until staff confirm; staff"
+    )
     kind: str
     closed_from: datetime | None = Field(None, description="closed for a time (road works)")
     closed_to: datetime | None = None
@@ -133,7 +139,8 @@ class MeetingPointAdmin(Place):
 
 class MeetingPointCreate(Strict):
     name: str = Field(min_length=1, max_length=40)
-    kana: str | None = Field(None, min_length=1, max_length=80)
+    short_name: str | None = Field(None, min_length=1, max_length=SHORT_NAME_MAX)
+    kana: str | None = Field(None, min_length=1, max_length=80, description="none: read by machine")
     lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
     lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
 
@@ -142,7 +149,10 @@ class MeetingPointChange(Strict):
     """Rename it, set its kana, close it for a time (both ends) or open it again."""
 
     name: str | None = Field(None, min_length=1, max_length=40)
-    kana: str | None = Field(None, min_length=1, max_length=80)
+    short_name: str | None = Field(None, min_length=1, max_length=SHORT_NAME_MAX)
+    kana: str | None = Field(
+        None, min_length=1, max_length=80, description="given by staff (the same one confirms it)"
+    )
     closed_from: datetime | None = None
     closed_to: datetime | None = None
     closed_note: str = Field("", max_length=80, description="why, for riders (道路工事)")

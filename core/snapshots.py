@@ -40,6 +40,7 @@ from typing import Any
 
 from core.world import World
 from dispatch.engine import Dispatcher
+from routing.config import file_sha256
 from routing.stops import MeetingPoint, MeetingPointSet
 
 FORMAT = 3  # 3: the file parameters last logged; 2: the places grown since start (meeting points too) and the meeting points
@@ -100,6 +101,9 @@ def fingerprint(world: World) -> str:
     h = hashlib.sha256()
     h.update(f"{FORMAT}|{world.key}|{world.places.nodes[:n]}|".encode())
     h.update(state_shape().encode())
+    # The file's names and readings: a snapshot carries the meeting points as the log left
+    # them, so one taken before the file changed would bring the old names back.
+    h.update(file_sha256(world.area.meeting_points).encode())
     return h.hexdigest()[:32]
 
 
@@ -123,7 +127,18 @@ def capture(d: Dispatcher, world: World) -> bytes:
             stops.prefix,
             stops.next_id,
             [
-                (p.id, p.name, p.kind, p.lat, p.lon, p.kana, p.district, p.source)
+                (
+                    p.id,
+                    p.name,
+                    p.kind,
+                    p.lat,
+                    p.lon,
+                    p.kana,
+                    p.district,
+                    p.source,
+                    p.short_name,
+                    p.kana_source,
+                )
                 for p in stops.points
             ],
         ),

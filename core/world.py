@@ -23,12 +23,20 @@ from routing import load_router
 from routing.config import AreaConfig
 from routing.geo import haversine_m
 from routing.places import PlaceMatrix
+from routing.readings import Reader
 from routing.router import Router
 from routing.stops import MeetingPoint, MeetingPointSet, UnknownStop, load_stops, stop_nodes
 
 NEARBY_WALK_M = 600  # alternatives may suggest a meeting point this far (by road) away
 NEAREST_MAX_M = 800  # a rider's location is served by meeting points this close (straight line)
 FUZZY_MIN = 75  # a name this close in spelling (rapidfuzz partial ratio, 0-100) is offered
+SHORTENED = 95  # the score of a name that has every typed character in order (鞍手病院)
+
+
+def _in_order(typed: str, name: str) -> bool:
+    """Every character typed appears in the name, in order (a name shortened as people do)."""
+    rest = iter(name)
+    return all(ch in rest for ch in typed)
 
 
 @dataclass
@@ -50,6 +58,7 @@ class World:
     #: The file parameters the log last recorded (JSON), to know when a new file must be logged.
     logged_file_params: dict[str, Any] | None = None
     _road_lines: dict[str, Any] | None = field(default=None, repr=False)
+    _reader: Reader | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, area: AreaConfig, cache_dir: Path) -> World:
@@ -96,25 +105,33 @@ class World:
             place=place,
         )
 
-    def search_stops(self, query: str, limit: int = 8) -> list[MeetingPoint]:
-        """Meeting points for what a rider or an operator typed, best first: every word in
-        the name, reading or 大字 (folded: any width, hiragana or katakana), else close in
-        spelling (a misspelt or shortened name, ``rapidfuzz``), facilities before areas."""
+    def search_stops(self, query: str, limit: int | None = 8) -> list[MeetingPoint]:
+        """Meeting points for what a rider or an operator typed, best first: its number
+        (KUR-001, any width); else every word in the name, reading or 大字 (folded: any width,
+        hiragana or katakana), or what is typed read aloud in the reading (にのぶ郵便局); else, only when nothing has every word, a shortened name
+        (鞍手病院: the name's characters in order) or one close in spelling (``rapidfuzz``).
+        Facilities before areas."""
         wanted = words(query)
         if not wanted:
             return []
         whole = "".join(wanted)
-        scored: list[tuple[float, MeetingPoint]] = []
+        spoken = fold(self.reader.hiragana(whole))  # にのぶ郵便局 → にのぶゆうびんきょく
+        exact: list[tuple[float, MeetingPoint]] = []
+        close: list[tuple[float, MeetingPoint]] = []
         for p in self.stops.points:
-            text = fold(f"{p.name}{p.kana or ''}{p.district or ''}")
-            if all(w in text for w in wanted):
-                score = 200.0 + (50 if fold(p.name).startswith(wanted[0]) else 0)
-            else:
-                score = max(fuzz.partial_ratio(whole, fold(p.name)),
-                            fuzz.partial_ratio(whole, fold(p.kana or "")))  # fmt: skip
-                if score < FUZZY_MIN or len(whole) < 2:
-                    continue
-            scored.append((score, p))
+            name = fold(p.name)
+            if whole == fold(p.id):
+                exact.append((300.0, p))
+            elif all(
+                w in fold(f"{p.name}{p.label}{p.kana or ''}{p.district or ''}") for w in wanted
+            ) or (len(spoken) >= 3 and spoken in fold(p.kana or "")):
+                exact.append((200.0 + (50 if name.startswith(wanted[0]) else 0), p))
+            elif len(whole) >= 2:
+                score = max(fuzz.partial_ratio(whole, name), fuzz.partial_ratio(whole, fold(p.kana or "")),
+                            SHORTENED if len(whole) >= 3 and _in_order(whole, name) else 0)  # fmt: skip
+                if score >= FUZZY_MIN:
+                    close.append((score, p))
+        scored = exact or close
         scored.sort(key=lambda sp: (-sp[0], sp[1].source != "poi", len(sp[1].name), sp[1].id))
         return [p for _, p in scored[:limit]]
 
@@ -194,8 +211,22 @@ class World:
         if source == "file":
             self.logged_file_params = data
 
-    def edit_meeting_point(self, stop_id: str, name: str, kana: str | None) -> None:
-        self.stops = self.stops.with_renamed(stop_id, name, kana)
+    def edit_meeting_point(
+        self,
+        stop_id: str,
+        name: str,
+        kana: str | None,
+        short: str | None = None,
+        kana_source: str | None = None,
+    ) -> None:
+        self.stops = self.stops.with_renamed(stop_id, name, kana, short, kana_source)
+
+    @property
+    def reader(self) -> Reader:
+        """Reads a name by machine (the area's own words first: routing/readings.py)."""
+        if self._reader is None:
+            self._reader = Reader(self.area.stops.readings)
+        return self._reader
 
     def close_meeting_point(self, stop_id: str, closed: tuple[int, int, str] | None) -> None:
         """Closed from ``closed[0]`` to ``closed[1]`` (a note for riders), or open (None)."""

@@ -12,6 +12,7 @@ from drt import (
     learn_cli,
     load_cli,
     promises_cli,
+    readings_cli,
     restart_cli,
     routing_cli,
     serve_cli,
@@ -32,6 +33,7 @@ app.add_typer(bench.app, name="bench")
 bench.app.command("load")(load_cli.load)
 bench.app.command("restart")(restart_cli.restart)
 bench.app.command("promises")(promises_cli.promises)
+bench.app.command("readings")(readings_cli.readings)
 app.add_typer(sim_cli.app, name="sim")
 app.add_typer(serve_cli.db_app, name="db")
 app.command()(handles_errors(serve_cli.demo))

@@ -17,9 +17,12 @@ from drt.output import (
     print_table,
     steps,
 )
+from residents.schemas import normalize_kana
 from routing.coverage import RADII_M, coverage_report
+from routing.names import short_name
 from routing.osm_features import read_places, read_pois
-from routing.placement import generate_meeting_points
+from routing.placement import generate_meeting_points, rename_generated
+from routing.readings import Reader
 from routing.render import render_map
 from routing.stops import (
     KINDS,
@@ -30,6 +33,7 @@ from routing.stops import (
     load_stops,
     read_meta,
     save_stops,
+    with_machine_kana,
 )
 
 app = typer.Typer(help="乗降ポイント / meeting points", no_args_is_help=True)
@@ -61,7 +65,9 @@ def generate(
         step("POI と地名を読み込み中 / reading POIs and place names")
         pois, places = read_pois(cfg.roads_pois), read_places(cfg.places)
         result = generate_meeting_points(router, cfg, pois, places, prefix, step)
-    stops = assign_ids(previous, prefix, result.points, ID_MATCH_M)
+    stops = with_machine_kana(
+        assign_ids(previous, prefix, result.points, ID_MATCH_M), Reader(cfg.stops.readings)
+    )
     highways = cfg.stops.coverage_highways
     summary: dict[str, Any] = {
         "points": len(stops.points),
@@ -90,6 +96,42 @@ def generate(
     )
 
 
+@app.command()
+@handles_errors
+def names(
+    typer_ctx: typer.Context,
+    dry_run: bool = typer.Option(False, help="show the new names, but do not write the file"),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Name the generated points again by today's rules (the 大字 and the landmark or road, a
+    short name for buttons) and read every name by machine; a point staff named or read
+    keeps what staff gave it."""
+    ctx: AppContext = typer_ctx.obj
+    cfg = ctx.area
+    router, _ = ctx.router(quiet=fmt == Format.json)
+    pois, places = read_pois(cfg.roads_pois), read_places(cfg.places)
+    before = ctx.stops()
+    after = with_machine_kana(
+        rename_generated(router, cfg, pois, places, before), Reader(cfg.stops.readings)
+    )
+    changed = [
+        (a.id, b.name, a.name, a.label, a.kana or "")
+        for a, b in zip(after.points, before.points, strict=True)
+        if (a.name, a.short_name, a.kana) != (b.name, b.short_name, b.kana)
+    ]
+    if not dry_run:
+        save_stops(after, cfg.meeting_points, _kept_meta(ctx))
+    if fmt == Format.json:
+        print_json({"changed": len(changed), "written": not dry_run,
+                    "points": after.to_geojson()["features"]})  # fmt: skip
+        return
+    print_table(
+        f"{len(changed)} 地点の名前・読み / names and readings changed",
+        ["id", "was", "name", "short name", "kana"],
+        changed,
+    )
+
+
 @app.command("list")
 @handles_errors
 def list_(typer_ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
@@ -100,12 +142,13 @@ def list_(typer_ctx: typer.Context, fmt: Format = FORMAT_OPTION) -> None:
         print_json(stops.to_geojson())
         return
     rows = [
-        (p.id, p.name, KINDS[p.kind], p.district or "", f"{p.lat:.5f},{p.lon:.5f}")
+        (p.id, p.name, p.label, p.kana or "", KINDS[p.kind], p.district or "",
+         f"{p.lat:.5f},{p.lon:.5f}")
         for p in stops.points
-    ]
+    ]  # fmt: skip
     print_table(
         f"乗降ポイント {len(rows)} 地点 / meeting points",
-        ["id", "name", "kind", "district", "lat,lon"],
+        ["id", "name", "short name", "kana", "kind", "district", "lat,lon"],
         rows,
     )
 
@@ -140,7 +183,9 @@ def add(
         kind=kind,
         lat=snap.node_lat,
         lon=snap.node_lon,
-        kana=kana,
+        kana=normalize_kana(kana) if kana else Reader(ctx.area.stops.readings).kana(name.strip()),
+        kana_source="staff" if kana else "machine",
+        short_name=short_name(name.strip()),
         source="manual",
     )
     updated = stops.with_added(point)
@@ -166,11 +211,20 @@ def rename(
     stop_id: str,
     name: str,
     kana: str | None = typer.Option(None, help="reading in kana"),
+    short_name_opt: str | None = typer.Option(
+        None, "--short-name", help="at most 16 characters, for buttons (default: from the name)"
+    ),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Give a meeting point a new name (and optionally its kana reading)."""
+    """Give a meeting point a new name, its short name for buttons and its kana (staff's; none
+    given: read by machine)."""
     ctx: AppContext = typer_ctx.obj
-    updated = ctx.stops().with_renamed(stop_id, name, kana)
+    if kana is None:
+        given, source = Reader(ctx.area.stops.readings).kana(name), "machine"
+    else:
+        given, source = normalize_kana(kana), "staff"
+    short = short_name_opt.strip() if short_name_opt else short_name(name.strip())
+    updated = ctx.stops().with_renamed(stop_id, name, given, short, source)
     save_stops(updated, ctx.area.meeting_points, _kept_meta(ctx))
     _report_change(fmt, "renamed", updated.get(stop_id))
 

@@ -389,7 +389,8 @@ class Turn:
         self, intro: str, points: list[MeetingPoint], notes: list[str] | None = None
     ) -> Message:
         shown = points[:CHOICES]
-        rows = [(p.id, p.name, (notes or [""] * len(shown))[i]) for i, p in enumerate(shown)]
+        rows = [(p.id, p.name, p.label, (notes or [""] * len(shown))[i])
+                for i, p in enumerate(shown)]  # fmt: skip
         return msg.choose_place(intro, rows, more=len(points) > CHOICES)
 
     def location(self, _params: dict[str, str]) -> list[Message]:

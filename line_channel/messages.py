@@ -310,14 +310,17 @@ def ask_place(step: str, origin_name: str | None = None) -> Message:
     )
 
 
-def choose_place(intro: str, places: list[tuple[str, str, str]], more: bool = False) -> Message:
-    """A numbered list (id, name, note) and one quick reply per place."""
-    lines = [f"{i}. {name}{note}" for i, (_, name, note) in enumerate(places, 1)]
+def choose_place(
+    intro: str, places: list[tuple[str, str, str, str]], more: bool = False
+) -> Message:
+    """A numbered list (id, name, short name, note) with the full names, and one quick reply
+    per place with its short name (at most 16 characters: a button shows it uncut)."""
+    lines = [f"{i}. {name}{note}" for i, (_, name, _, note) in enumerate(places, 1)]
     tail = "\nほかにもあります。もう少しくわしい名前を送っても探せます。" if more else ""
     return text(
         f"{intro}\n" + "\n".join(lines) + f"\n番号のボタンを押してください。{tail}",
-        *[postback(f"{i}. {name}", "stop", display=name, id=pid)
-          for i, (pid, name, _) in enumerate(places, 1)],
+        *[postback(f"{i}. {short}", "stop", display=name, id=pid)
+          for i, (pid, name, short, _) in enumerate(places, 1)],
         quit_action(),
     )  # fmt: skip
 

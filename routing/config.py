@@ -135,6 +135,13 @@ class StopsConfig:
     candidate_highways: tuple[str, ...] = DEFAULT_CANDIDATE_HIGHWAYS
     # Time limit for the placement optimiser (HiGHS) in seconds.
     solver_time_limit_s: float = 60.0
+    # Official names (OpenStreetMap) -> the name residents use, and organisation prefixes
+    # dropped from facility names (routing/names.py).
+    name_aliases: dict[str, str] = field(default_factory=dict)
+    name_drop_prefixes: tuple[str, ...] = ()
+    # Readings of the town's own words (hiragana), used before the reading library
+    # (routing/readings.py), e.g. 小牧 = "おまき", which no dictionary knows.
+    readings: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 50 <= self.walk_radius_m <= 2000:
@@ -243,6 +250,9 @@ def load_area(path: Path | str) -> AreaConfig:
             poi_max_snap_m=float(stops.pop("poi_max_snap_m", 150)),
             candidate_highways=tuple(stops.pop("candidate_highways", DEFAULT_CANDIDATE_HIGHWAYS)),
             solver_time_limit_s=float(stops.pop("solver_time_limit_s", 60)),
+            name_aliases={str(k): str(v) for k, v in stops.pop("name_aliases", {}).items()},
+            name_drop_prefixes=tuple(str(x) for x in stops.pop("name_drop_prefixes", [])),
+            readings={str(k): str(v) for k, v in stops.pop("readings", {}).items()},
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise _bad(

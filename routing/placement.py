@@ -17,7 +17,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,14 +25,15 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from routing.config import AreaConfig
+from routing.config import AreaConfig, StopsConfig
 from routing.coverage import RoadSet, road_set, walking_graph
 from routing.errors import OutsideServiceArea, TooFarFromRoad
 from routing.geo import FloatArray
 from routing.graph import IntArray
+from routing.names import district_label, facility_name, landmark, short_name
 from routing.osm_features import Place, Poi
 from routing.router import Router
-from routing.stops import MeetingPoint
+from routing.stops import MeetingPoint, MeetingPointSet
 
 PIECE_M = 25.0
 SECOND_RADIUS_SHARE = 2 / 3
@@ -242,15 +243,19 @@ _NOT_LANDMARKS = frozenset({"parking", "parking_space", "toilets", "bench", "was
 #: Expressway service and parking areas (…PA上り店, 鞍手ＰＡ（下り）) cannot be reached from town roads.
 _EXPRESSWAY_FACILITY = re.compile(r"[PSＰＳ][AＡ]\s*(?:[（(]|上り|下り)")
 LANDMARK_NEAR_M = 150.0
-LANDMARK_FAR_M = 1000.0
+LANDMARK_FAR_M = 600.0
 ROAD_NEAR_M = 30.0
 
 
 class Namer:
     """Names a junction from its 大字/丁目 and the nearest named POI or named road."""
 
-    def __init__(self, router: Router, places: list[Place], pois: list[Poi]) -> None:
+    def __init__(
+        self, router: Router, places: list[Place], pois: list[Poi], stops: StopsConfig
+    ) -> None:
         self.router = router
+        self.aliases = stops.name_aliases
+        self.drop_prefixes = stops.name_drop_prefixes
         proj = router.area.projection
         districts = [p for p in places if p.place in ("quarter", "neighbourhood", "suburb")]
         px, py = proj.to_xy(
@@ -303,21 +308,25 @@ class Namer:
         return str(g.street_names[named[0]]) if named else None
 
     def name(self, node: int) -> str:
-        """「大字・POI付近」, else 「大字・道路名沿い」, else 「大字・POIの方角 約N m」, else 「大字」."""
+        """「古門・新延郵便局付近」, else 「古門・直方宗像線沿い」, else 「古門・鞍手分校の西」
+        (a landmark within LANDMARK_FAR_M, by direction, never by distance), else 「古門」."""
         x, y = self.xy(node)
-        district = self.district(x, y)
+        district = district_label(self.district(x, y))
         if self.poi_tree is not None:
             d, i = self.poi_tree.query((x, y))
             poi = self.pois[int(i)]
             if d <= LANDMARK_NEAR_M:
-                return f"{district}・{poi.name}付近"
+                return f"{district}・{self.landmark(poi)}付近"
         road = self.road_name(node)
         if road:
             return f"{district}・{road}沿い"
         if self.poi_tree is not None and d <= LANDMARK_FAR_M:
             dx, dy = x - self.poi_xy[i, 0], y - self.poi_xy[i, 1]
-            return f"{district}・{poi.name}の{compass(dx, dy)} 約{round(d, -2):.0f}m"
+            return f"{district}・{self.landmark(poi)}の{compass(dx, dy)}"
         return district
+
+    def landmark(self, poi: Poi) -> str:
+        return landmark(facility_name(poi.name, self.aliases, self.drop_prefixes))
 
 
 def unique_names(names: list[str], xy: list[tuple[float, float]]) -> list[str]:
@@ -360,7 +369,7 @@ def generate_meeting_points(
         router, cfg, fixed, step
     )
     say("名前を付けています / naming the points")
-    namer = Namer(router, places, pois)
+    namer = Namer(router, places, pois, cfg.stops)
     g = router.graph
     points: list[MeetingPoint] = []
     for i, (node, poi, kind) in enumerate(poi_points):
@@ -368,7 +377,12 @@ def generate_meeting_points(
         points.append(
             MeetingPoint(
                 id=f"{prefix}-{i + 1:03d}",
-                name=poi.name,
+                name=(
+                    name := facility_name(
+                        poi.name, cfg.stops.name_aliases, cfg.stops.name_drop_prefixes
+                    )
+                ),
+                short_name=short_name(name),
                 kind=kind,
                 lat=float(g.node_lat[node]),
                 lon=float(g.node_lon[node]),
@@ -385,6 +399,7 @@ def generate_meeting_points(
             MeetingPoint(
                 id=f"{prefix}-{len(points) + 1:03d}",
                 name=name,
+                short_name=short_name(name),
                 kind="coverage",
                 lat=float(g.node_lat[node]),
                 lon=float(g.node_lon[node]),
@@ -402,3 +417,29 @@ def generate_meeting_points(
         greedy_objective_km=greedy_km,
         greedy_nodes=greedy_nodes,
     )
+
+
+def rename_generated(
+    router: Router, cfg: AreaConfig, pois: list[Poi], places: list[Place], stops: MeetingPointSet
+) -> MeetingPointSet:
+    """Name again every generated point (source poi or coverage) by today's rules, keeping its
+    id and place; a point staff named or read (kana_source staff, source manual) is kept."""
+    namer = Namer(router, places, pois, cfg.stops)
+    kept = [p for p in stops.points if p.source == "manual" or p.kana_source == "staff"]
+    facilities = {
+        p.id: facility_name(p.name, cfg.stops.name_aliases, cfg.stops.name_drop_prefixes)
+        for p in stops.points
+        if p.source == "poi" and p not in kept
+    }
+    coverage = [p for p in stops.points if p.source == "coverage" and p not in kept]
+    nodes = [router.snap(p.lat, p.lon).node for p in coverage]
+    xy = [namer.xy(node) for node in nodes]
+    taken = {p.name for p in kept} | set(facilities.values())
+    names = [namer.name(node) for node in nodes]
+    names = unique_names([f"{n}・付近" if n in taken else n for n in names], xy)
+    fresh = dict(facilities) | {p.id: n for p, n in zip(coverage, names, strict=True)}
+    points = tuple(
+        replace(p, name=fresh[p.id], short_name=short_name(fresh[p.id])) if p.id in fresh else p
+        for p in stops.points
+    )
+    return replace(stops, points=points)

@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from common.errors import DrtError
 from routing.area import InvalidGeoJSON, read_geojson
+from routing.names import SHORT_NAME_MAX, short_name
 
 if TYPE_CHECKING:
+    from routing.readings import Reader
     from routing.router import Router
 
 #: Kinds of meeting point, with the Japanese label shown to people.
@@ -60,6 +62,15 @@ class MeetingPoint:
     kana: str | None = None
     district: str | None = None
     source: str = "manual"  # "poi", "coverage" or "manual"
+    #: At most SHORT_NAME_MAX characters, for buttons; None: made from the name.
+    short_name: str | None = None
+    #: Who gave the reading: "machine" (routing/readings.py, until staff confirm) or "staff".
+    kana_source: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The name on a button or a tablet line: the short name, else one made from the name."""
+        return self.short_name or short_name(self.name)
 
     def __post_init__(self) -> None:
         if not _ID.match(self.id):
@@ -72,6 +83,18 @@ class MeetingPoint:
             raise StopError(
                 "乗降ポイントの名前は1〜60文字で入力してください",
                 "A meeting point name must be 1 to 60 characters",
+                id=self.id,
+            )
+        if self.short_name is not None and not 1 <= len(self.short_name) <= SHORT_NAME_MAX:
+            raise StopError(
+                f"短い名前は1〜{SHORT_NAME_MAX}文字で入力してください(LINEのボタンに入る長さ)",
+                f"A short name must be 1 to {SHORT_NAME_MAX} characters (a LINE button's width)",
+                id=self.id,
+            )
+        if self.kana_source not in (None, "machine", "staff"):
+            raise StopError(
+                "読みの出どころは machine か staff です",
+                "kana_source must be machine or staff",
                 id=self.id,
             )
         if self.kind not in KINDS:
@@ -90,6 +113,7 @@ class MeetingPoint:
 
     def to_feature(self) -> dict[str, Any]:
         props = {k: v for k, v in asdict(self).items() if k not in ("lat", "lon")}
+        props["short_name"] = self.label
         props["kind_ja"] = KINDS[self.kind]
         return {
             "type": "Feature",
@@ -154,10 +178,29 @@ class MeetingPointSet:
         self.get(stop_id)
         return replace(self, points=tuple(p for p in self.points if p.id != stop_id))
 
-    def with_renamed(self, stop_id: str, name: str, kana: str | None) -> MeetingPointSet:
+    def with_renamed(
+        self,
+        stop_id: str,
+        name: str,
+        kana: str | None,
+        short: str | None = None,
+        kana_source: str | None = None,
+    ) -> MeetingPointSet:
+        """A new name; ``kana``/``short``/``kana_source`` None keep the old ones (the caller
+        makes new ones for a new name: ``readings.Reader``, ``names.short_name``)."""
         old = self.get(stop_id)
-        new = replace(old, name=name.strip(), kana=kana if kana is not None else old.kana)
-        return replace(self, points=tuple(new if p.id == stop_id else p for p in self.points))
+        new = replace(
+            old,
+            name=name.strip(),
+            kana=kana if kana is not None else old.kana,
+            kana_source=kana_source if kana_source is not None else old.kana_source,
+            short_name=short if short is not None else old.short_name,
+        )
+        return self.with_replaced(new)
+
+    def with_replaced(self, point: MeetingPoint) -> MeetingPointSet:
+        self.get(point.id)
+        return replace(self, points=tuple(point if p.id == point.id else p for p in self.points))
 
     def to_geojson(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         meta: dict[str, Any] = {"prefix": self.prefix, "next_id": self.next_id}
@@ -196,6 +239,8 @@ def load_stops(path: Path) -> MeetingPointSet:
                 kana=f["properties"].get("kana"),
                 district=f["properties"].get("district"),
                 source=str(f["properties"].get("source", "manual")),
+                short_name=f["properties"].get("short_name"),
+                kana_source=f["properties"].get("kana_source"),
             )
             for f in data.get("features", [])
         )
@@ -276,3 +321,14 @@ def stop_nodes(router: Router, stops: MeetingPointSet) -> list[int]:
                 id=p.id,
             ) from exc
     return nodes
+
+
+def with_machine_kana(stops: MeetingPointSet, reader: Reader) -> MeetingPointSet:
+    """Every point whose reading staff did not give read by machine (kana_source machine)."""
+    points = tuple(
+        p
+        if p.kana_source == "staff"
+        else replace(p, kana=reader.kana(p.name), kana_source="machine")
+        for p in stops.points
+    )
+    return replace(stops, points=points)

@@ -1,5 +1,5 @@
 // 乗降ポイント: the meeting points on our own roads (the fleet map's drawing, drawRoads), a
-// table to search by name, reading or number; admins rename them, set the reading, close them
+// table to search by name, reading, 大字 or number (the server's search, the one LINE uses); admins rename them, set the reading, close them
 // for a time (road works: the rides to call are listed), open them again and add new ones by
 // clicking the map. Loaded after console.js, whose helpers ($, el, api, guard, say, state,
 // drawRoads, loadPointNames, day, hhmm, OFFSET) it uses; console.js opens the page (show).
@@ -10,10 +10,7 @@ const KIND_JA = {
   coverage: "地域の乗降ポイント", manual: "追加した乗降ポイント",
 };
 const POINT_COLOURS = { open: "#0b5cad", closed: "#b00020", chosen: "#ff8c00", fresh: "#1b7f3a" };
-const pts = { all: [], chosen: null, fresh: null, proj: null };
-
-// What is typed, as the readings are kept: NFKC, hiragana as katakana, lower case.
-const folded = (s) => (s || "").normalize("NFKC").replace(/[\u3041-\u3096]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0x60)).toLowerCase().replace(/\s+/g, "");
+const pts = { all: [], found: null, query: "", chosen: null, fresh: null, proj: null };
 
 // A datetime-local value and back, in the town's time (+09:00).
 const localValue = (iso) => new Intl.DateTimeFormat("sv-SE", { timeZone: TZ, year: "numeric", month: "2-digit", day: "2-digit",
@@ -24,6 +21,7 @@ const closureShort = (p) => `${md(p.closed_from)} ${hhmm(p.closed_from)}〜${md(
 
 async function pointsPage() {
   pts.all = await api("GET", "/v1/operator/meeting-points");
+  await searchPoints();
   if (pts.chosen) pts.chosen = pts.all.find((p) => p.id === pts.chosen.id) || null;
   pointRows();
   if (pts.chosen) showRow(pts.chosen.id);
@@ -39,14 +37,30 @@ function showRow(id) {
   box.scrollTop = Math.max(0, row.offsetTop - box.clientHeight / 2);
 }
 
+// What is typed goes to the server's search (kana or kanji, any width, misspelt): the rows it
+// answers, best first; nothing typed: every point.
+async function searchPoints() {
+  const q = $("pt-q").value.trim();
+  pts.query = q;
+  const found = q ? await api("GET", `/v1/operator/meeting-points?q=${encodeURIComponent(q)}`) : null;
+  if (pts.query === q) pts.found = found; // an answer to an older query is dropped
+}
+
+let searchTimer = null;
+function typed() {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(guard(async () => { await searchPoints(); pointRows(); }), 200);
+}
+
+const reading = (p) => (p.kana ? `${p.kana}${p.kana_source === "machine" ? "(機械の読み・未確認)" : ""}` : "");
+
 function pointRows() {
-  const q = folded($("pt-q").value);
-  const shown = pts.all.filter((p) => !q || [p.name, p.kana, p.id].some((s) => folded(s).includes(q)));
+  const shown = pts.found || pts.all;
   $("pt-count").textContent = `${shown.length}か所(全部で ${pts.all.length}か所)`;
   $("pt-table").tBodies[0].replaceChildren(...shown.map((p) => {
     const row = el("tr", { "data-id": p.id, class: [p.closed_from ? "closed" : "", pts.chosen && pts.chosen.id === p.id ? "chosen" : ""].join(" ").trim(),
       tabindex: "0", onclick: guard(() => choosePoint(p)), onkeydown: guard(async (ev) => { if (ev.key === "Enter") await choosePoint(p); }) },
-      el("td", {}, p.id), el("td", {}, p.name), el("td", {}, p.kana || ""),
+      el("td", {}, p.id), el("td", {}, p.name), el("td", {}, p.short_name), el("td", {}, reading(p)),
       el("td", {}, p.closed_from ? `${closureShort(p)} ${p.closed_note}` : ""));
     return row;
   }));
@@ -94,14 +108,19 @@ function chosenCard() {
   if (!p) return;
   box.replaceChildren(
     el("h3", {}, `${p.name}(${p.id})`),
-    el("p", {}, `よみ: ${p.kana || "(未設定)"}・${KIND_JA[p.kind] || p.kind}`),
+    el("p", {}, `ボタンの名前: ${p.short_name}`),
+    el("p", { id: "pt-reading" }, `よみ: ${reading(p) || "(未設定)"}・${KIND_JA[p.kind] || p.kind}`),
     el("p", { id: "pt-state", class: p.closed_from ? "closed-note" : "" }, p.closed_from ? `閉じる期間: ${closure(p)}${p.closed_note ? `(${p.closed_note})` : ""}` : "使えます(閉じる予定はありません)"));
   if (!state.admin) return;
   const name = el("input", { id: "pt-name", required: "", maxlength: "40" }), kana = el("input", { id: "pt-kana", maxlength: "80" });
-  name.value = p.name; kana.value = p.kana || "";
-  box.append(el("form", { id: "pt-rename", class: "row", onsubmit: guard((ev) => renamePoint(ev, p, name.value, kana.value)) },
-    el("label", {}, "新しい名前", name), el("label", {}, "新しいよみ", kana),
+  const short = el("input", { id: "pt-short", required: "", maxlength: "16" });
+  name.value = p.name; kana.value = p.kana || ""; short.value = p.short_name;
+  box.append(el("form", { id: "pt-rename", class: "row", onsubmit: guard((ev) => renamePoint(ev, p, name.value, short.value, kana.value)) },
+    el("label", {}, "名前", name), el("label", {}, "ボタンの名前(16文字まで)", short), el("label", {}, "よみ", kana),
     el("button", { class: "primary", type: "submit" }, "名前・よみを変える")));
+  if (p.kana && p.kana_source === "machine") {
+    box.append(el("button", { id: "pt-confirm", class: "primary", onclick: guard(() => confirmReading(p)) }, "このよみで正しい(確認済みにする)"));
+  }
   const since = el("input", { id: "pt-from", type: "datetime-local", required: "" }), until = el("input", { id: "pt-to", type: "datetime-local", required: "" });
   const note = el("input", { id: "pt-note", maxlength: "80", placeholder: "道路工事" });
   if (p.closed_from) { since.value = localValue(p.closed_from); until.value = localValue(p.closed_to); note.value = p.closed_note; }
@@ -119,12 +138,19 @@ async function changed(p, body) {
   return r;
 }
 
-async function renamePoint(ev, p, name, kana) {
+async function renamePoint(ev, p, name, short, kana) {
   ev.preventDefault();
   const body = { name: name.trim() };
-  if (kana.trim()) body.kana = kana.trim();
+  if (short.trim() && short.trim() !== p.short_name) body.short_name = short.trim();
+  // a reading typed is staff's; left as it was, a new name is read again by machine
+  if (kana.trim() && kana.trim() !== (p.kana || "")) body.kana = kana.trim();
   const r = await changed(p, body);
-  say(`${p.id} を「${r.point.name}」(${r.point.kana || "よみなし"})にしました。`);
+  say(`${p.id} を「${r.point.name}」(${reading(r.point) || "よみなし"})にしました。`);
+}
+
+async function confirmReading(p) {
+  const r = await changed(p, { kana: p.kana });
+  say(`「${r.point.name}」のよみ ${r.point.kana} を確認済みにしました。`);
 }
 
 async function closePoint(ev, p, since, until, note) {
@@ -171,6 +197,7 @@ async function addPoint(ev) {
   ev.preventDefault();
   const body = { name: $("pt-new-name").value.trim(), lat: Number($("pt-new-lat").value), lon: Number($("pt-new-lon").value) };
   if ($("pt-new-kana").value.trim()) body.kana = $("pt-new-kana").value.trim();
+  if ($("pt-new-short").value.trim()) body.short_name = $("pt-new-short").value.trim();
   const p = await api("POST", "/v1/operator/meeting-points", body);
   say(`乗降ポイント「${p.name}」(${p.id})を作りました。もう予約に使えます。`);
   $("pt-add-form").reset();
@@ -182,7 +209,7 @@ async function addPoint(ev) {
   await loadPointNames();
 }
 
-$("pt-q").addEventListener("input", () => pointRows());
+$("pt-q").addEventListener("input", typed);
 $("pt-map").addEventListener("click", guard(mapClick));
 $("pt-add-form").addEventListener("submit", guard(addPoint));
 $("pt-add").addEventListener("toggle", guard(async () => { if (!$("pt-add").open && pts.fresh) { pts.fresh = null; await drawPoints(); } }));

@@ -1,7 +1,7 @@
 // The residents' guide: no login, nothing from the internet; the data from /v1/guide.
 "use strict";
 const $ = (id) => document.getElementById(id);
-const state = { guide: null, roads: null };
+const state = { guide: null, roads: null, found: null, query: "" };
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -10,15 +10,27 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
-// one normalisation for the search: full-width to half-width, katakana as hiragana, no spaces
-const norm = (t) => t.normalize("NFKC").replace(/[\u30a1-\u30f6]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x60)).replace(/\s+/g, "").toLowerCase();
+// What is typed goes to the server's search, the one LINE uses (kana or kanji, any width,
+// misspelt): the points it answers, in the order it answers them.
+async function search() {
+  const q = $("q").value.trim();
+  state.query = q;
+  const found = q ? await fetch(`/v1/guide/meeting-points?q=${encodeURIComponent(q)}`).then((r) => (r.ok ? r.json() : [])) : null;
+  if (state.query === q) state.found = found; // an answer to an older query is dropped
+}
 
 function shown() {
-  const q = norm($("q").value), d = $("district").value;
+  const d = $("district").value, rank = state.found && new Map(state.found.map((id, i) => [id, i]));
   return state.guide.districts.filter((x) => !d || x.name === d).map((x) => ({
     name: x.name,
-    points: x.points.filter((p) => !q || norm(p.name + (p.kana || "") + x.name + p.id).includes(q)),
+    points: x.points.filter((p) => !rank || rank.has(p.id)).sort((a, b) => (rank ? rank.get(a.id) - rank.get(b.id) : 0)),
   })).filter((x) => x.points.length);
+}
+
+let timer = null;
+function typed() {
+  clearTimeout(timer);
+  timer = setTimeout(async () => { await search(); render(); }, 200);
 }
 
 function render() {
@@ -55,7 +67,7 @@ function draw(points) {
   }
   if (points.length <= 12) { // few enough to name on the map
     g.fillStyle = "#111"; g.font = "20px sans-serif";
-    for (const p of points) g.fillText(p.name, x(p.lon) + 9, y(p.lat) + 6);
+    for (const p of points) g.fillText(p.short_name || p.name, x(p.lon) + 9, y(p.lat) + 6);
   }
 }
 
@@ -71,7 +83,7 @@ function draw(points) {
   $("rules").textContent = `予約は${guide.book_ahead_days}日先まで、取り消しはお迎えの${guide.cancel_before_min}分前まで(それより後はお電話で)。`;
   $("credit").textContent = guide.attribution;
   $("district").append(...guide.districts.map((d) => el("option", { value: d.name }, d.name)));
-  $("q").addEventListener("input", render);
+  $("q").addEventListener("input", typed);
   $("district").addEventListener("change", render);
   render();
 })();

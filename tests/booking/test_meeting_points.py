@@ -3,15 +3,18 @@ opened again through the dispatch log, so another process sees them without a re
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import redis
 
 from core.host import DispatchHost
-from core.snapshots import capture, restore
+from core.snapshots import capture, fingerprint, restore
 from core.world import World
 from residents.service import create_staff
+from routing.stops import save_stops
 from tests.booking.conftest import START, Svc
 from tests.harness import IsolatedDatabase
 
@@ -139,6 +142,8 @@ def test_a_renamed_meeting_point_reads_so_everywhere(svc: Svc) -> None:
     [("", {**NEW, "lat": 35.0, "lon": 135.0}, 422, "outside_service_area"),
      ("", {**NEW, "lat": "north"}, 422, "invalid_input"),
      ("", {**NEW, "name": ""}, 422, "invalid_input"),
+     ("", {**NEW, "short_name": "十七文字の名前はボタンに入りきらないのです"}, 422, "invalid_input"),
+     ("/KUR-010", {"short_name": ""}, 422, "invalid_input"),
      ("/KUR-999", {"name": "どこか"}, 404, "meeting_point_not_found"),
      ("/KUR-010", {"closed_from": "2026-12-04T10:00:00+09:00"}, 422, "invalid_input"),
      ("/KUR-010", {"closed_from": "2026-12-05T10:00:00+09:00",
@@ -156,6 +161,67 @@ def test_bad_meeting_point_changes_say_why_and_change_nothing(
     assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text
     assert r.json()["error"]["message_ja"]
     assert svc.client.get("/v1/operator/meeting-points", headers=head).json() == before
+
+
+def test_a_point_without_a_reading_is_read_by_machine_until_staff_confirm_it(svc: Svc) -> None:
+    head = admin(svc)
+    body = {"name": "古門・古月小学校の東", "lat": 33.7897, "lon": 130.6866}
+    r = svc.client.post("/v1/operator/meeting-points", json=body, headers=head)
+    assert r.status_code == 201, r.text
+    point = r.json()
+    assert (point["kana"], point["kana_source"]) == (
+        "フルモン・フルツキショウガッコウノヒガシ",
+        "machine",
+    )
+    assert point["short_name"] == "古門・古月小学校の東"
+    pid = point["id"]
+    ok = svc.client.patch(f"/v1/operator/meeting-points/{pid}", json={"kana": point["kana"]},
+                          headers=head).json()["point"]  # fmt: skip
+    assert (ok["kana"], ok["kana_source"]) == (point["kana"], "staff")  # the same one: confirmed
+    short = svc.client.patch(f"/v1/operator/meeting-points/{pid}", json={"short_name": "古月小東"},
+                             headers=head).json()["point"]  # fmt: skip
+    assert (short["short_name"], short["kana_source"]) == ("古月小東", "staff")
+    renamed = svc.client.patch(f"/v1/operator/meeting-points/{pid}",
+                               json={"name": "古門・長谷の入口"}, headers=head).json()["point"]  # fmt: skip
+    # a new name is read again by machine, and gets a short name of its own
+    assert (renamed["kana"], renamed["kana_source"]) == ("フルモン・ハセノイリグチ", "machine")
+    assert renamed["short_name"] == "古門・長谷の入口"
+    riders = svc.client.get(
+        "/v1/meeting-points", params={"q": "はせのいりぐち"}, headers=head
+    ).json()
+    assert pid in [p["id"] for p in riders]  # found by the machine reading
+
+
+def test_operators_and_the_guide_search_as_line_does(svc: Svc) -> None:
+    op = svc.auth(svc.operator_token)
+    found = svc.client.get("/v1/operator/meeting-points", params={"q": "きづき"}, headers=op)
+    assert found.status_code == 200
+    names = [p["name"] for p in found.json()]
+    assert names
+    assert all("木月" in n for n in names[:3])
+    by_number = svc.client.get("/v1/operator/meeting-points", params={"q": "１２"}, headers=op)
+    assert by_number.json()[0]["id"] == "KUR-012"
+    public = svc.client.get("/v1/guide/meeting-points", params={"q": "鞍手町立病因"})  # no login
+    assert public.status_code == 200
+    assert public.json()[0] == next(
+        p.id for p in svc.world.stops.points if p.name == "鞍手町立病院"
+    )
+    assert svc.client.get("/v1/guide/meeting-points", params={"q": ""}).status_code == 422
+    bad = svc.client.get("/v1/guide/meeting-points", params={"q": "x" * 41})
+    assert (bad.status_code, bad.json()["error"]["code"]) == (422, "invalid_input")
+
+
+def test_a_snapshot_taken_before_the_file_was_renamed_is_not_restored(
+    world: World, tmp_path: Path
+) -> None:
+    """A snapshot carries the meeting points as the log left them: restored after a release
+    that renamed points in the file, it would bring the old names back."""
+    before = fingerprint(world)
+    renamed = tmp_path / "meeting_points.geojson"
+    stops = world.stops.with_renamed("KUR-010", "新しい名前", None)
+    save_stops(stops, renamed)
+    moved = dataclasses.replace(world, area=dataclasses.replace(world.area, meeting_points=renamed))
+    assert fingerprint(moved) != before
 
 
 def test_operators_see_the_meeting_points_but_do_not_change_them(svc: Svc) -> None:

@@ -69,7 +69,11 @@ EXAMPLES: list[AnyCommand] = [
     NoShow("r1#1"),
     NoShow("r1#1", reported=True),
     MeetingPointAdd("KUR-181", "古門公民館前", "フルカド", 33.79, 130.68, 123_456),
+    MeetingPointAdd(
+        "KUR-182", "古門集会所", "フルモンシュウカイジョ", 33.79, 130.68, 7, "古門集会所", "machine"
+    ),
     MeetingPointEdit("KUR-010", "新しい名前", None),
+    MeetingPointEdit("KUR-010", "新しい名前", "アタラシイナマエ", "新しい名前", "staff"),
     MeetingPointClose("KUR-010", 1_764_640_000, 1_764_726_400, "道路工事"),
 ]
 
@@ -92,6 +96,16 @@ def test_the_log_format_is_the_one_already_stored() -> None:
     )  # fmt: skip
     assert encode(Confirm("b")) == ("confirm", {"booking": "b"})
     assert encode(Expire()) == ("expire", {})
+
+
+def test_meeting_point_rows_logged_before_short_names_replay() -> None:
+    """Rows written before 2026-12-04 have no short name nor who read the name."""
+    old = {"id": "KUR-010", "name": "新しい名前", "kana": None}
+    assert decode("meeting_point_edit", old) == MeetingPointEdit("KUR-010", "新しい名前", None)
+    added = decode("meeting_point_add", {"id": "KUR-181", "name": "前", "kana": None,
+                                         "lat": 33.79, "lon": 130.68, "node": 1})  # fmt: skip
+    assert isinstance(added, MeetingPointAdd)
+    assert added.short_name is None
 
 
 def test_unknown_ops_and_foreign_objects_are_refused() -> None:

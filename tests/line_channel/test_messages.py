@@ -23,7 +23,7 @@ LONG = "大字上木月・市立底井野小学校の南 約600m(西)"
 
 
 def place(pid: str, name: str) -> s.Place:
-    return s.Place(id=pid, name=name, lat=33.79, lon=130.68)
+    return s.Place(id=pid, name=name, short_name=name[:16], lat=33.79, lon=130.68)
 
 
 def offer(n: int = 2) -> s.Offer:
@@ -76,10 +76,22 @@ def test_place_search_finds_facilities_first(world: World) -> None:
     assert search_stops(world, "   ") == []
 
 
+def test_place_buttons_show_every_shipped_short_name_uncut(world: World) -> None:
+    """99 of 180 names were cut on their buttons (「3. 大字古門・新延郵便局の北東 約1…」)."""
+    points = world.stops.points
+    for start in range(0, len(points), 10):
+        shown = points[start : start + 10]
+        rows = [(p.id, p.name, p.label, "") for p in shown]
+        labels = [a["label"] for a in quick_replies(msg.choose_place("乗る場所です。", rows))
+                  if a["type"] == "postback" and a["label"] != "やめる"]  # fmt: skip
+        assert labels == [f"{i}. {p.label}" for i, p in enumerate(shown, 1)]
+        assert all(len(x) <= 20 and "…" not in x for x in labels)
+
+
 def test_every_message_fits_lines_limits() -> None:
     phone = "0949-42-0000"
     now = datetime(2026, 12, 2, 10, 7, tzinfo=JST)
-    places = [(f"KUR-{i:03d}", LONG, "(約120m)") for i in range(4)]
+    places = [(f"KUR-{i:03d}", LONG, LONG[:16], "(約120m)") for i in range(4)]
     built = [
         *msg.welcome_new("はなこ", phone), *msg.welcome_linked("鞍手 花子"), msg.ask_code(),
         msg.link_failed(phone, 3), msg.link_failed(phone, 0), *msg.linked("鞍手 花子"),

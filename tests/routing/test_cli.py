@@ -95,7 +95,16 @@ def test_add_rename_remove_round_trip(area_copy: Path) -> None:
         for f in _json([*base, "list", "--format", "json"])["features"]
     }
     assert listed[new_id]["name"] == "試験の乗降ポイント(改)"
-    assert listed[new_id]["kana"] == "しけん"
+    assert (listed[new_id]["kana"], listed[new_id]["kana_source"]) == ("シケン", "staff")
+    _json([*base, "rename", new_id, "古門・古月小学校の東", "--format", "json"])
+    again = {
+        f["id"]: f["properties"] for f in _json([*base, "list", "--format", "json"])["features"]
+    }
+    assert again[new_id]["kana"] == "フルモン・フルツキショウガッコウノヒガシ"  # read by machine
+    assert (again[new_id]["kana_source"], again[new_id]["short_name"]) == (
+        "machine",
+        "古門・古月小学校の東",
+    )
     _json([*base, "remove", new_id, "--format", "json"])
     after = json.loads(file.read_text())
     assert after["features"] == before["features"]

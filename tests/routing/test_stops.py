@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from routing.area import InvalidGeoJSON
+from routing.names import district_label
 from routing.router import Router
 from routing.stops import (
     KINDS,
@@ -40,8 +41,8 @@ def test_names_are_unique_and_recognisable(stops: MeetingPointSet) -> None:
             r"(?i)stop\s*\d+|^\d+$|ポイント\s*\d+$|[PＰ][AＡ]上り|[PＰ][AＡ]（下り", name
         ), name
     coverage = [p for p in stops.points if p.kind == "coverage"]
-    # Coverage points start with their 大字 or 丁目, taken from the OSM place names.
-    assert all(p.district and p.name.startswith(p.district) for p in coverage)
+    # Coverage points start with their 大字 (without the word 大字) or 丁目, from OSM's places.
+    assert all(p.district and p.name.startswith(district_label(p.district)) for p in coverage)
 
 
 def test_every_point_sits_on_a_graph_node(
@@ -68,7 +69,15 @@ def test_geojson_round_trip(stops: MeetingPointSet, tmp_path: Path) -> None:
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["type"] == "FeatureCollection"
     assert "OpenStreetMap" in data["attribution"]
-    assert set(data["features"][0]["properties"]) >= {"id", "name", "kind", "kana", "district"}
+    assert set(data["features"][0]["properties"]) >= {
+        "id",
+        "name",
+        "short_name",
+        "kind",
+        "kana",
+        "kana_source",
+        "district",
+    }
 
 
 def _point(i: int, lat: float, name: str) -> MeetingPoint:
