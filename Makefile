@@ -4,15 +4,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format typecheck check bench clean
+.PHONY: install lock demo test lint format typecheck check bench clean
 
-$(STAMP): pyproject.toml
+# The exact versions of requirements.lock (every dependency, the dev tools included), then the
+# project itself without resolving anything again: a fresh machine installs what CI tested.
+$(STAMP): pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv with the `drt` command in it
+
+lock: $(STAMP)  ## pin every dependency of pyproject.toml (and the dev extra) again: requirements.lock
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--annotation-style line --custom-compile-command "make lock" -o requirements.lock
 
 demo: $(STAMP)  ## the main job: the booking service on the embedded default (Ctrl-C stops it)
 	$(BIN)/drt demo

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     """Shift the service clock by this many seconds (demos, rehearsals and tests; 0 in production)."""
     redis_prefix: str = "drt:"
     """Every Redis key of the service starts with this (several deployments can share a server)."""
+    metrics_token: str = ""
+    """Bearer token a Prometheus scraper sends to ``/metrics``; empty: only this machine
+    (127.0.0.1, ::1) may read the metrics."""
+    log_format: str = "json"
+    """``json`` (one object per line, for a log collector) or ``text`` (uvicorn's, for a person)."""
 
     # -- the LINE official account (line_channel/, docs/line.md); off while the secret is empty
     line_channel_secret: str = ""

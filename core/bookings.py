@@ -20,6 +20,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from common import metrics
 from common.clock import at, late_minutes, now_utc
 from common.errors import DrtError, Forbidden, IdempotencyKeyReused, InvalidInput, NotFound
 from common.ids import body_hash, new_id
@@ -272,6 +273,21 @@ def resident_for(session: Session, actor: Actor, resident_id: str | None) -> rm.
 
 
 def quote(host: DispatchHost, actor: Actor, body: s.QuoteCreate, channel: str) -> s.QuoteResult:
+    """An offer, or the reason there is none with alternatives; counted by outcome."""
+    try:
+        answer = _quote(host, actor, body, channel)
+    except DrtError as exc:  # asked what the service cannot offer (out of hours, too far ahead)
+        metrics.QUOTES.labels("refused", exc.code).inc()
+        raise
+    if answer.status == "offer":
+        metrics.QUOTES.labels("offer", "").inc()
+    else:
+        outcome = "alternatives" if answer.alternatives else "refused"
+        metrics.QUOTES.labels(outcome, answer.reason or "").inc()
+    return answer
+
+
+def _quote(host: DispatchHost, actor: Actor, body: s.QuoteCreate, channel: str) -> s.QuoteResult:
     world = host.world
     with host.reads() as session:  # checks that need not wait for (or lengthen) the turn
         rider = resident_for(session, actor, body.resident_id)

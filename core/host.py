@@ -50,6 +50,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from common import metrics
 from common.clock import now_utc
 from common.errors import DrtError, ServiceBusy, ServiceUnavailable
 from common.keys import RedisKeys
@@ -269,6 +270,7 @@ class DispatchHost:
             self._dispatcher, self.seq = self._from_snapshot(session)
         started = time.monotonic()
         self.seq = self._replay(session, self.seq)
+        metrics.REPLICA_SEQ.set(self.seq)
         if self.seq != self.snapshot_seq and self._snapshot_due(time.monotonic() - started):
             self._store(self._snapshot())
 
@@ -498,7 +500,9 @@ class DispatchHost:
         except redis.RedisError as exc:
             raise _unavailable() from exc
         finally:
-            self.lock_wait_s += time.monotonic() - asked
+            waited = time.monotonic() - asked
+            self.lock_wait_s += waited
+            metrics.LOCK_WAIT_SECONDS.observe(waited)
         if not acquired:
             raise _busy()
         stop = lock.keep_alive()
@@ -626,6 +630,8 @@ class DispatchHost:
                     self.use_cases += batch.members
                     spent = time.monotonic() - batch.opened
                     self.turn_s += spent
+                    metrics.TURN_SECONDS.observe(spent)
+                    metrics.REPLICA_SEQ.set(self.seq)
                     if self._snapshot_due(spent):
                         snapshot = self._snapshot()
             finally:
@@ -701,9 +707,13 @@ class DispatchHost:
         if view.has_expired_holds(step.now_s):
             step.do(Expire())
         late = view.behind(step.now_s)
+        at_risk: list[str] = []
         if late:
             risk = step.do(Retime())
-            step.publish("vehicles_behind", late, at_risk=sorted({r.booking_id for r in risk}))
+            at_risk = sorted({r.booking_id for r in risk})
+            step.publish("vehicles_behind", late, at_risk=at_risk)
+        metrics.VEHICLES_BEHIND.set(len(late))
+        metrics.RIDERS_AT_RISK.set(len(at_risk))
         for vid in view.vehicle_ids():  # past days leave
             state = view.vehicle(vid)
             past = vid.rpartition("@")[2] < today.isoformat()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from common.db import make_engine, make_sessionmaker
+from common.metrics import MULTIPROC_ENV
 from common.settings import Settings
 from drt.context import AppContext
 from drt.output import console, handles_errors
@@ -122,8 +125,14 @@ def serve(
         console.print("`drt serve` does not run with the demo's published secrets or accounts.")
         raise typer.Exit(2)
     console.print(f"API: http://{host}:{port}/docs")
+    # every worker writes its metrics here and /metrics reads them all (common/metrics.py);
+    # emptied at each start: counters start again from 0 with the processes
+    metrics_dir = ctx.settings.cache_dir / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    os.environ[MULTIPROC_ENV] = str(metrics_dir.resolve())
     uvicorn.run("server.app:from_env", factory=True, host=host, port=port, workers=workers,
-                log_config=log_config())  # fmt: skip
+                log_config=log_config(fmt=ctx.settings.log_format))  # fmt: skip
 
 
 def demo(

@@ -31,7 +31,9 @@ import anyio
 from linebot.v3.messaging.exceptions import ApiException
 from sqlalchemy.orm import Session, sessionmaker
 
+from common import metrics
 from common.clock import at
+from common.logfmt import masked
 from core import bookings
 from core import models as bm
 from core import schemas as s
@@ -200,17 +202,23 @@ class Pusher:
             session.commit()
 
     async def send(self, user_id: str, messages: list[dict[str, Any]], retry_key: str) -> str:
-        """``sent``; ``pending`` when worth trying again later; ``failed`` when not."""
+        """``sent``; ``pending`` when worth trying again later; ``failed`` when not (counted)."""
+        status = await self._send(user_id, messages, retry_key)
+        metrics.LINE_PUSHES.labels(status).inc()
+        return status
+
+    async def _send(self, user_id: str, messages: list[dict[str, Any]], retry_key: str) -> str:
+        who = masked(user_id)  # a LINE user id is a person's: never whole in a log
         try:
             await self.api.push(user_id, messages, retry_key)
         except ApiException as e:
             if e.status == 429 or (e.status or 0) >= 500:
-                log.warning("LINE push to %s deferred: %s %s", user_id, e.status, e.body)
+                log.warning("LINE push to %s deferred: %s", who, e.status)
                 return "pending"
-            log.error("LINE push to %s refused: %s %s", user_id, e.status, e.body)
+            log.error("LINE push to %s refused: %s", who, e.status)
             return "failed"
         except (aiohttp.ClientError, TimeoutError) as e:
-            log.warning("LINE push to %s deferred: %s", user_id, e)
+            log.warning("LINE push to %s deferred: %s", who, type(e).__name__)
             return "pending"
         return "sent"
 

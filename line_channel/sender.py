@@ -24,6 +24,7 @@ from linebot.v3.messaging import (
 )
 from linebot.v3.messaging.exceptions import ApiException
 
+from common.logfmt import masked
 from line_channel.config import LineConfig
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class LineApi:
         try:
             profile = await self.api.get_profile(user_id, _request_timeout=TIMEOUT_S)
         except (ApiException, aiohttp.ClientError, TimeoutError) as e:
-            log.info("LINE profile of %s not available: %s", user_id, e)
+            log.info("LINE profile of %s not available: %s", masked(user_id), type(e).__name__)
             return None
         name = getattr(profile, "display_name", None)
         return str(name) if name else None

@@ -226,7 +226,7 @@ class LineChannel:
                     return "reply"
             except ApiException as e:
                 if e.status not in (429,) and (e.status or 0) < 500:
-                    log.error("LINE refused the reply to %s: %s %s", event_id, e.status, e.body)
+                    log.error("LINE refused the reply to %s: %s", event_id, e.status)
                     return "refused"
             except (aiohttp.ClientError, TimeoutError) as e:
                 log.warning("LINE reply to %s failed (%s); pushing instead", event_id, e)

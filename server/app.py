@@ -22,7 +22,7 @@ import psycopg
 import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
@@ -30,6 +30,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from booking.endpoints import ROUTERS
+from common import metrics
 from common.clock import Clock, ShiftedClock
 from common.db import make_engine, make_sessionmaker
 from common.errors import DatabaseUnavailable, DrtError, RedisUnavailable
@@ -48,6 +49,7 @@ from server.middleware import (
     SecurityHeaders,
     error_body,
 )
+from server.observe import Observe, landing_page, readiness, require_metrics_reader
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +296,8 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body_bytes=max_body_bytes)
     docs = ("/docs", app.swagger_ui_oauth2_redirect_url)
-    app.add_middleware(SecurityHeaders, docs_paths=[p for p in docs if p])  # the outer one
+    app.add_middleware(SecurityHeaders, docs_paths=[p for p in docs if p])
+    app.add_middleware(Observe)  # the outermost: request ids and metrics around everything
     document_errors(app)
     for router in ROUTERS:
         app.include_router(router)
@@ -303,14 +306,35 @@ def create_app(
     app.include_router(line_router(settings))  # LINE webhook; its lifespan runs the channel
 
     @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    def root() -> HTMLResponse:
+        """The front page: every page the service has, for staff and residents."""
+        return HTMLResponse(landing_page(line_demo=settings.line_standin))
 
     @app.get("/healthz", tags=["ops"])
     def health() -> dict[str, Any]:
+        """The process is alive (it says nothing of the database or Redis: ``/readyz`` does)."""
         host: DispatchHost = app.state.host
         return {"status": "ok", "area": host.area, "log_seq": host.seq, "pid": os.getpid(),
                 "snapshot_seq": host.snapshot_seq, "writer": host.stats()}  # fmt: skip
+
+    @app.get("/readyz", tags=["ops"], responses={503: {"description": "not ready, and why"}})
+    def ready() -> JSONResponse:
+        """Ready to serve: PostgreSQL and Redis answer, the writer lock is not stuck, this
+        worker's replica has caught up with the dispatch log. 503 (``Retry-After``) names
+        what is not."""
+        ok, checks = readiness(app.state.host)
+        body = {"status": "ready" if ok else "not_ready", "pid": os.getpid(), "checks": checks}
+        headers = {} if ok else {"Retry-After": "5"}
+        return JSONResponse(body, status_code=200 if ok else 503, headers=headers)
+
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    def prometheus(request: Request) -> Response:
+        """Prometheus metrics of every worker (docs/operations.md lists them): for a scraper
+        with ``Authorization: Bearer <DRT_METRICS_TOKEN>``, or from this machine when no
+        token is set."""
+        require_metrics_reader(request, settings.metrics_token)
+        data, kind = metrics.exposition()
+        return Response(data, media_type=kind)
 
     return app
 

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from common.db import make_engine
 from common.errors import ConfigError
+from tests import logscan
 from tests.harness import (
     Backends,
     BackendsUnavailableError,
@@ -47,6 +48,7 @@ from tests.harness import (
     make_test_redis,
     redis_prefix_scope,
 )
+from tests.logscan import Keeper
 
 # Property tests check behaviour, never speed: a loaded CI machine must not fail them for
 # being slow (each test's own @settings still sets its examples).
@@ -67,11 +69,13 @@ SERVICE_FIXTURES = frozenset(
     }
 )
 _BACKENDS = pytest.StashKey[Backends]()
+_LOGS = pytest.StashKey[Keeper]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if getattr(config.option, "help", False):
         return
+    config.stash[_LOGS] = logscan.install()  # every log line of the run, scanned at the end
     ci = bool(os.environ.get("CI", "").strip())
     try:
         backends = choose_backends(ci=ci)
@@ -112,6 +116,24 @@ def pytest_sessionstart(session: pytest.Session) -> Iterator[None]:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     _banner(terminalreporter.config)
+    keeper = terminalreporter.config.stash.get(_LOGS, None)
+    if keeper is not None:
+        found = keeper.findings()
+        terminalreporter.write_line(
+            f"logs: {len(keeper.lines)} lines kept, {len(found)} with a resident's personal data",
+            red=bool(found),
+        )
+        for line in found[:20]:
+            terminalreporter.write_line(f"  {line[:300]}", red=True)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A name, reading, phone, address or token of a seeded resident in any log line of the
+    run fails the run (tests/logscan.py), whatever the tests said."""
+    keeper = session.config.stash.get(_LOGS, None)
+    if keeper is not None and keeper.findings() and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

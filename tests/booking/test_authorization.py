@@ -132,6 +132,13 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
     ("get", "/healthz"): (fixed("/healthz"), (200,) * 7),
     ("get", "/v1/guide"): (fixed("/v1/guide"), (200,) * 7),  # the residents' guide: no login
     ("get", "/v1/guide/roads"): (fixed("/v1/guide/roads"), (200,) * 7),
+    ("get", "/v1/guide/meeting-points"): (
+        fixed("/v1/guide/meeting-points", params={"q": "役場"}),
+        (200,) * 7,
+    ),  # the guide's search: no login
+    ("get", "/readyz"): (fixed("/readyz"), (200,) * 7),
+    # with no DRT_METRICS_TOKEN, only from the machine itself (the test client is not)
+    ("get", "/metrics"): (fixed("/metrics"), (403,) * 7),
     # residents
     ("post", "/v1/residents"): (
         with_path("/v1/residents", new_resident),
