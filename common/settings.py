@@ -49,8 +49,8 @@ class Settings(BaseSettings):
     redis_prefix: str = "drt:"
     """Every Redis key of the service starts with this (several deployments can share a server)."""
     metrics_token: str = ""
-    """Bearer token a Prometheus scraper sends to ``/metrics``; empty: only this machine
-    (127.0.0.1, ::1) may read the metrics."""
+    """Bearer token a Prometheus scraper sends to ``/metrics``; empty: nobody may read them
+    (the embedded demo: this machine, 127.0.0.1 or ::1)."""
     log_format: str = "json"
     """``json`` (one object per line, for a log collector) or ``text`` (uvicorn's, for a person)."""
 

@@ -109,7 +109,7 @@ def serve(
     typer_ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(8000, help="port"),
-    workers: int = typer.Option(2, help="API worker processes"),
+    workers: int = typer.Option(2, envvar="DRT_WORKERS", help="API worker processes"),
 ) -> None:
     """Run the booking service on PostgreSQL and Redis (DRT_DATABASE_URL, DRT_REDIS_URL)."""
     from server.seed import demo_leftovers

@@ -329,10 +329,10 @@ def create_app(
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
     def prometheus(request: Request) -> Response:
-        """Prometheus metrics of every worker (docs/operations.md lists them): for a scraper
-        with ``Authorization: Bearer <DRT_METRICS_TOKEN>``, or from this machine when no
-        token is set."""
-        require_metrics_reader(request, settings.metrics_token)
+        """Prometheus metrics of every worker (docs/operations.md lists them), for a scraper
+        with ``Authorization: Bearer <DRT_METRICS_TOKEN>`` (the embedded demo: from this
+        machine without one)."""
+        require_metrics_reader(request, settings.metrics_token, settings.embedded)
         data, kind = metrics.exposition()
         return Response(data, media_type=kind)
 

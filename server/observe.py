@@ -112,8 +112,9 @@ def readiness(host: DispatchHost) -> tuple[bool, dict[str, Any]]:
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 
-def require_metrics_reader(request: Request, token: str) -> None:
-    """A scraper with the metrics token, or (no token set) a client on this machine."""
+def require_metrics_reader(request: Request, token: str, embedded: bool) -> None:
+    """A scraper with the metrics token. With no token set, nobody, except on the embedded
+    demo a client on this machine (behind a reverse proxy every client would look local)."""
     if token:
         given = request.headers.get("authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
@@ -122,10 +123,10 @@ def require_metrics_reader(request: Request, token: str) -> None:
                 "Reading the metrics needs the metrics token (Authorization: Bearer …).",
             )
         return
-    if request.client is None or request.client.host not in LOOPBACK:
+    if not embedded or request.client is None or request.client.host not in LOOPBACK:
         raise Forbidden(
-            "メトリクスはこのサーバーの上からだけ読めます。外から読むには DRT_METRICS_TOKEN を設定してください。",
-            "Metrics are readable from this machine only; set DRT_METRICS_TOKEN to scrape them.",
+            "メトリクスを読むには DRT_METRICS_TOKEN を設定し、そのトークンを付けてください。",
+            "Set DRT_METRICS_TOKEN and send it (Authorization: Bearer …) to read the metrics.",
         )
 
 

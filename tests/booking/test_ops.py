@@ -149,7 +149,7 @@ def test_metrics_need_the_token_or_this_machine(ops: Svc, svc: Svc) -> None:
     assert (no_token.status_code, no_token.json()["error"]["code"]) == (401, "not_authenticated")
     wrong = ops.client.get("/metrics", headers=ops.auth("guess"))
     assert wrong.status_code == 401
-    # no token configured: the test client is not 127.0.0.1
+    # no token configured: nobody (a reverse proxy would make every client look local)
     remote = svc.client.get("/metrics")
     assert (remote.status_code, remote.json()["error"]["code"]) == (403, "forbidden")
     assert "DRT_METRICS_TOKEN" in remote.json()["error"]["message_en"]
@@ -212,3 +212,19 @@ def test_workers_metrics_add_up_under_multiprocess_mode(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", read], env=env, check=True, cwd=ROOT,
                          capture_output=True, text=True).stdout  # fmt: skip
     assert _sample(out, "drt_quotes_total", outcome="offer") == 2
+
+
+def test_without_a_token_only_the_embedded_demo_shows_metrics_on_this_machine() -> None:
+    from starlette.requests import Request
+
+    from common.errors import Forbidden
+    from server.observe import require_metrics_reader
+
+    def asked_from(host: str) -> Request:
+        return Request({"type": "http", "headers": [], "client": (host, 5000)})
+
+    require_metrics_reader(asked_from("127.0.0.1"), "", embedded=True)  # the demo, locally
+    with pytest.raises(Forbidden):
+        require_metrics_reader(asked_from("192.0.2.7"), "", embedded=True)
+    with pytest.raises(Forbidden):  # drt serve: behind a proxy every client looks local
+        require_metrics_reader(asked_from("127.0.0.1"), "", embedded=False)
