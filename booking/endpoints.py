@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from common.errors import IdempotencyKeyRequired, InvalidInput
 from common.ratelimit import Attempts
+from core import accounts, fleet, guide, reports
 from core import bookings as trips
-from core import fleet, guide, reports
 from core import meeting_points as points
 from core import schemas as s
 from core import service_rules as rules
@@ -199,6 +199,15 @@ def operator_resident_bookings(
     people.get_resident(session, actor, resident_id)
     people.audit(session, actor, "booking.list", resident_id=resident_id)
     return trips.list_bookings(host, session, resident_id, upcoming)
+
+
+@operator.post("/residents/{resident_id}/close", response_model=rs.Resident)
+def close_resident(session: SessionDep, actor: ActorDep, resident_id: str) -> rs.Resident:
+    """Close the account at the resident's request (operators and admins): no sign-in and no
+    booking from now on, the phone and LINE free to register again; anonymised by
+    ``drt db purge`` after the town's period. 409 ``resident_has_open_bookings`` while a ride
+    is still to take. Closing twice answers the same."""
+    return accounts.close_account(session, actor, resident_id)
 
 
 @operator.post("/residents/{resident_id}/link-code", response_model=rs.LinkCode, status_code=201)

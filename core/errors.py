@@ -5,6 +5,13 @@ from __future__ import annotations
 from common.errors import DrtError
 
 
+class ResidentHasOpenBookings(DrtError):
+    """A resident with a booking still to ride: the account is not closed (or anonymised)."""
+
+    code = "resident_has_open_bookings"
+    http_status = 409
+
+
 class NoServiceThatDay(DrtError):
     code = "no_service_that_day"
     http_status = 422

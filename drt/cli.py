@@ -8,6 +8,7 @@ import typer
 
 from drt import (
     bench,
+    db_ops_cli,
     guide_cli,
     learn_cli,
     load_cli,
@@ -36,6 +37,10 @@ bench.app.command("promises")(promises_cli.promises)
 bench.app.command("readings")(readings_cli.readings)
 app.add_typer(sim_cli.app, name="sim")
 app.add_typer(serve_cli.db_app, name="db")
+serve_cli.db_app.command("backup")(db_ops_cli.db_backup)
+serve_cli.db_app.command("restore")(db_ops_cli.db_restore)
+serve_cli.db_app.command("purge")(db_ops_cli.db_purge)
+serve_cli.db_app.command("anonymise-resident")(db_ops_cli.db_anonymise_resident)
 app.command()(handles_errors(serve_cli.demo))
 app.command()(handles_errors(serve_cli.serve))
 app.command("learn-travel")(learn_cli.learn_travel)

@@ -12,6 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -55,8 +56,9 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
         except DrtError as exc:
             if kwargs.get("fmt") == Format.json:
                 print_json({"error": exc.to_dict()})
-            err_console.print(f"[bold red]エラー[/] [{exc.code}] {exc.message_ja}")
-            err_console.print(f"[red]Error[/] {exc.message_en}")
+            # escaped: Rich would take "[meeting_point_not_found]" for markup and drop it
+            err_console.print(f"[bold red]エラー[/] {escape(f'[{exc.code}] {exc.message_ja}')}")
+            err_console.print(f"[red]Error[/] {escape(exc.message_en)}")
             raise typer.Exit(code=2) from None
 
     return wrapper

@@ -30,6 +30,9 @@ class Resident(Base):
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: Closed at the resident's request (core/accounts.py); anonymised by the retention purge
+    #: once the town's period has passed (server/backup.py).
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, default=None)
 
 
 class ResidentChannel(Base):

@@ -89,6 +89,7 @@ class Resident(BaseModel):
     needs_help: bool
     suspended: bool
     channels: list[str]
+    closed_at: datetime | None = Field(None, description="closed at the resident's request")
 
 
 class ResidentRegistered(BaseModel):

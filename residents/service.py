@@ -158,6 +158,7 @@ def resident_view(session: Session, r: m.Resident) -> s.Resident:
         id=r.id, name=r.name, kana=r.kana, phone=r.phone, address=r.address,
         birth_year=r.birth_year, eligibility=r.eligibility, wheelchair=r.wheelchair,
         needs_help=r.needs_help, suspended=r.suspended, channels=sorted(set(kinds)),
+        closed_at=r.closed_at,
     )  # fmt: skip
 
 

@@ -87,6 +87,14 @@ def new_resident(w: Matrix, _caller: str) -> Request:
     return "", {"json": body}
 
 
+def someone_to_close(w: Matrix, caller: str) -> Request:
+    """A fresh resident each time (resident A's account is needed by the other rows)."""
+    _, kw = new_resident(w, caller)
+    r = w.svc.client.post("/v1/operator/residents", json=kw["json"], headers=w.headers("operator"))
+    assert r.status_code == 201, r.text
+    return f"/v1/operator/residents/{r.json()['resident']['id']}/close", {}
+
+
 def with_path(template: str, build: Build) -> Build:
     def inner(w: Matrix, caller: str) -> Request:
         _, kw = build(w, caller)
@@ -187,6 +195,10 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
     ("get", "/v1/operator/residents/{resident_id}/bookings"): (
         lambda w, _c: (f"/v1/operator/residents/{w.resident_a}/bookings", {}),
         OK_STAFF,
+    ),
+    ("post", "/v1/operator/residents/{resident_id}/close"): (
+        someone_to_close,
+        (401, 403, 403, 200, 200, 403, 401),
     ),
     ("post", "/v1/operator/residents/{resident_id}/link-code"): (
         lambda w, _c: (f"/v1/operator/residents/{w.resident_a}/link-code", {}),

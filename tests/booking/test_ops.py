@@ -228,3 +228,39 @@ def test_without_a_token_only_the_embedded_demo_shows_metrics_on_this_machine() 
         require_metrics_reader(asked_from("192.0.2.7"), "", embedded=True)
     with pytest.raises(Forbidden):  # drt serve: behind a proxy every client looks local
         require_metrics_reader(asked_from("127.0.0.1"), "", embedded=False)
+
+
+def test_a_closed_account_signs_in_and_books_no_more_and_frees_its_phone(svc: Svc) -> None:
+    rid, token = svc.register(phone="090-2222-3333")
+    op = svc.auth(svc.operator_token)
+    r = svc.client.post(f"/v1/operator/residents/{rid}/close", headers=op)
+    assert r.status_code == 200, r.text
+    closed = r.json()
+    assert closed["closed_at"]
+    assert closed["suspended"]
+    assert closed["channels"] == []
+    again = svc.client.post(f"/v1/operator/residents/{rid}/close", headers=op)
+    assert again.json()["closed_at"] == closed["closed_at"]  # twice: the same
+    body = {"origin": "KUR-010", "destination": "KUR-001", "passengers": {"adult": 1},
+            "mode": "depart_at", "time": (START + timedelta(hours=1)).isoformat()}  # fmt: skip
+    assert svc.client.post("/v1/quotes", json=body, headers=svc.auth(token)).status_code == 401
+    rid2, _ = svc.register(phone="090-2222-3333")  # the number is free to register again
+    assert rid2 != rid
+    log = svc.client.get("/v1/operator/audit", params={"resident_id": rid, "action": "resident.close"},
+                         headers=op)  # fmt: skip
+    assert [e["resident_id"] for e in log.json()] == [rid]
+
+
+def test_an_account_with_a_ride_to_take_is_not_closed(svc: Svc) -> None:
+    rid, token = svc.register(phone="090-4444-5555")
+    body = {"origin": "KUR-010", "destination": "KUR-001", "passengers": {"adult": 1},
+            "mode": "depart_at", "time": (START + timedelta(hours=1)).isoformat()}  # fmt: skip
+    q = svc.client.post("/v1/quotes", json=body, headers=svc.auth(token)).json()
+    b = svc.client.post("/v1/bookings", json={"quote_id": q["offer"]["quote_id"]},
+                        headers=svc.auth(token, **{"Idempotency-Key": q["offer"]["quote_id"]}))  # fmt: skip
+    assert b.status_code == 201, b.text
+    r = svc.client.post(f"/v1/operator/residents/{rid}/close", headers=svc.auth(svc.operator_token))
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "resident_has_open_bookings")
+    assert b.json()["id"] in r.json()["error"]["message_en"]
+    person = svc.client.get(f"/v1/operator/residents/{rid}", headers=svc.auth(svc.operator_token))
+    assert person.json()["closed_at"] is None

@@ -129,6 +129,14 @@ def test_bad_edits_exit_2_and_leave_the_file_alone(area_copy: Path, args: list[s
     assert file.read_bytes() == before
 
 
+def test_an_error_names_its_code_on_the_terminal(area_copy: Path) -> None:
+    """Rich read 「[meeting_point_not_found]」 as markup and printed nothing of it."""
+    result = runner.invoke(app, ["--area", str(area_copy), "stops", "remove", "KUR-999"])
+    assert result.exit_code == 2
+    assert "[meeting_point_not_found]" in result.output
+    assert "KUR-999" in result.output
+
+
 def test_missing_area_file_is_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(
         app, ["--area", str(tmp_path / "none.toml"), "routing", "info", "--format", "json"]
