@@ -64,13 +64,26 @@ def create_staff(
     role: str = typer.Option("operator", help="operator | admin | channel"),
     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
 ) -> None:
-    """Create an operator, admin or channel (app backend) account."""
+    """Create an operator, admin or channel (app backend) account; an existing one is left
+    as it is (it says so: its password is not changed)."""
+    from sqlalchemy import select
+
+    from residents.models import Staff
     from residents.service import check_password
     from residents.service import create_staff as create
 
     check_password(password, role)
     ctx: AppContext = typer_ctx.obj
     with transaction(ctx.settings) as session:
+        existing = session.scalar(select(Staff).where(Staff.username == username))
+        if existing is not None:
+            console.print(
+                f"[yellow]{username} はすでにあります({existing.role})。何も変えていません。"
+                "パスワードは管理者が操作画面の「職員」で変えます。[/yellow]\n"
+                f"{username} exists already ({existing.role}): nothing changed, its password "
+                "included. An admin changes passwords on the console's staff page."
+            )
+            return
         create(session, username, password, role)
     console.print(f"created {role} {username}")
 

@@ -95,7 +95,7 @@ async function search(ev) {
   const found = await api("GET", "/v1/operator/residents?q=" + encodeURIComponent($("q").value));
   const list = $("results");
   list.replaceChildren(...found.results.map((r) => el("li", {}, el("button", { onclick: guard(() => choose(r)) },
-    `${r.name}(${r.kana})  ☎ ${r.phone}`))));
+    `${r.name}(${r.kana})  ☎ ${r.phone}${r.closed_at ? "・退会済み" : ""}`))));
   if (!found.results.length) list.append(el("li", {}, "見つかりません。はじめての方は下から登録してください。"));
 }
 
@@ -112,9 +112,23 @@ async function choose(r) {
   const needs = [];
   if (r.wheelchair) needs.push("車いす(予約に車いすの席を取ります)");
   if (r.needs_help) needs.push("乗り降りの手助け");
-  if (r.suspended) needs.push("ご自身での予約は停止中");
+  if (r.suspended && !r.closed_at) needs.push("ご自身での予約は停止中");
   $("c-needs").replaceChildren(...needs.map((n) => el("span", {}, n)));
+  // a closed account books no more: its trips are shown, the booking form is not
+  $("c-closed").hidden = !r.closed_at;
+  $("c-closed").textContent = r.closed_at ? `${day(r.closed_at)} に退会されました。新しいご予約はできません。` : "";
+  $("c-close").hidden = Boolean(r.closed_at);
+  $("trip-form").hidden = Boolean(r.closed_at);
   await loadTrips();
+}
+
+// 退会: the resident asked for it on the phone or at the counter; refused (409) while a ride is still to take
+async function closeAccount() {
+  const r = state.caller;
+  if (!window.confirm(`${r.name} 様の退会の手続きをします。ログインと予約ができなくなります。よろしいですか。`)) return;
+  const closed = await api("POST", `/v1/operator/residents/${encodeURIComponent(r.id)}/close`);
+  say(`${closed.name} 様の退会の手続きをしました。電話番号とLINEは、また登録できます。`);
+  await choose(closed);
 }
 
 async function loadTrips() {
@@ -449,6 +463,7 @@ const guard = (fn) => async (ev) => { try { await fn(ev); } catch (e) { if (ev &
 $("signin-form").addEventListener("submit", guard(signIn));
 $("search-form").addEventListener("submit", guard(search));
 $("trip-form").addEventListener("submit", guard(quote));
+$("c-close").addEventListener("click", guard(closeAccount));
 $("register-form").addEventListener("submit", guard(register));
 $("new-caller").addEventListener("click", () => { $("register-form").hidden = false; $("r-name").focus(); });
 $("sign-out").addEventListener("click", signOut);

@@ -140,6 +140,42 @@ def test_a_new_caller_is_registered_and_booked_during_the_call(page: object) -> 
     expect(page.locator("#message")).to_contain_text("見つかりません")  # said, not a dead end
 
 
+def test_a_caller_who_leaves_is_refused_while_a_ride_is_booked_then_closed(page: object) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    page.on("dialog", lambda d: d.accept())  # 「よろしいですか」
+    page.get_by_label("お客様をさがす").fill("0949-77-8888")
+    page.get_by_label("お客様をさがす").press("Enter")
+    page.get_by_role("button", name="はじめてのお客様を登録する").click()
+    page.get_by_label("お名前").fill("室木 はる")
+    page.get_by_label("よみ(ひらがな・カタカナ)").fill("むろき はる")
+    page.get_by_label("電話番号").fill("0949-77-8888")
+    page.get_by_label("住所").fill("鞍手町大字室木 5")
+    page.get_by_label("生まれた年").fill("1941")
+    page.get_by_label("個人情報の利用に同意をいただいた").check()
+    page.get_by_role("button", name="登録する", exact=True).click()
+    expect(page.locator("#c-name")).to_have_text("室木 はる 様")
+    page.get_by_label("乗る場所").fill("KUR-001")
+    page.get_by_label("降りる場所").fill("KUR-010")
+    page.get_by_label("いつ").select_option("depart_at")
+    page.get_by_label("時刻", exact=True).fill(
+        (START + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M")
+    )
+    page.get_by_role("button", name="空きを調べる").click()
+    page.locator("#offers .confirm").first.click()
+    expect(page.locator("#read-back")).to_contain_text("予約番号")
+    page.get_by_role("button", name="退会の手続き(ご本人のお申し出)").click()
+    expect(page.locator("#message")).to_contain_text("まだ乗る前のご予約があります")  # said why
+    page.locator("#trips").get_by_role("button", name="取り消す").click()
+    expect(page.locator("#message")).to_contain_text("取り消しました")
+    page.get_by_role("button", name="退会の手続き(ご本人のお申し出)").click()
+    expect(page.locator("#message")).to_contain_text("退会の手続きをしました")
+    expect(page.locator("#c-closed")).to_contain_text("退会されました")
+    expect(page.locator("#trip-form")).to_be_hidden()
+    expect(page.locator("#c-close")).to_be_hidden()
+
+
 def test_the_day_board_lists_the_day_s_bookings_by_vehicle(page: object, demo: str) -> None:
     from playwright.sync_api import Page, expect
 
