@@ -26,6 +26,7 @@ COPY routing/ routing/
 COPY dispatch/ dispatch/
 COPY residents/ residents/
 COPY core/ core/
+COPY town/ town/
 COPY booking/ booking/
 COPY driver_app_api/ driver_app_api/
 COPY line_channel/ line_channel/

@@ -19,6 +19,7 @@ from drt import (
     serve_cli,
     sim_cli,
     stops_cli,
+    town_cli,
 )
 from drt.context import AppContext
 from drt.output import FORMAT_OPTION, Format, console, handles_errors, print_json, print_table
@@ -36,6 +37,7 @@ bench.app.command("restart")(restart_cli.restart)
 bench.app.command("promises")(promises_cli.promises)
 bench.app.command("readings")(readings_cli.readings)
 app.add_typer(sim_cli.app, name="sim")
+app.add_typer(town_cli.app, name="town")
 app.add_typer(serve_cli.db_app, name="db")
 serve_cli.db_app.command("backup")(db_ops_cli.db_backup)
 serve_cli.db_app.command("restore")(db_ops_cli.db_restore)

@@ -168,6 +168,7 @@ def demo(
     prepare_database(settings)
     with transaction(settings) as session:
         seed.seed_demo(session)
+        seed.seed_garbage_sample(session, ctx.area.source.parent / "garbage-sample")
     clock = demo_clock(world.config.calendar)
     fleet: list[DemoFleet] = []
 

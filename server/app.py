@@ -30,6 +30,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from booking.endpoints import ROUTERS
+from booking.town import town as town_router
 from common import metrics
 from common.clock import Clock, ShiftedClock
 from common.db import make_engine, make_sessionmaker
@@ -301,6 +302,7 @@ def create_app(
     document_errors(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(town_router)
     app.include_router(driver_router)
     app.include_router(driver_page)
     app.include_router(line_router(settings))  # LINE webhook; its lifespan runs the channel

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +30,18 @@ DEMO_RESIDENTS = [
     ResidentCreate(name="木月 健太", kana="キヅキ ケンタ", phone="090-6666-7777",
                    address="鞍手町大字木月 4-2", birth_year=2008, eligibility="student", consent=True),
 ]  # fmt: skip
+
+
+SAMPLE_LABEL = "サンプル(鞍手町の実際の収集日ではありません) / sample, not Kurate's real schedule"
+
+
+def seed_garbage_sample(session: Session, folder: Path) -> None:
+    """The demo's garbage calendar: the area's sample, clearly labelled (once)."""
+    from town import calendars
+    from town.models import GarbageCalendar
+
+    if folder.is_dir() and session.scalar(select(GarbageCalendar.id).limit(1)) is None:
+        calendars.import_calendar(session, folder, by="drt demo", label=SAMPLE_LABEL)
 
 
 def seed_demo(session: Session) -> list[m.Resident]:

@@ -11,3 +11,4 @@ def register_tables() -> None:
     import driver_app_api.models  # noqa: F401
     import line_channel.models  # noqa: F401
     import residents.models  # noqa: F401
+    import town.models  # noqa: F401

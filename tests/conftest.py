@@ -190,3 +190,12 @@ def redis_prefix(redis_connection: redis.Redis) -> Iterator[str]:
 @pytest.fixture
 def redis_client(redis_connection: redis.Redis, redis_prefix: str) -> redis.Redis:
     return redis_connection
+
+
+@pytest.fixture
+def embedded_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`drt` commands on an embedded database of their own (a SQLite file under the test's
+    temporary folder, which is returned)."""
+    monkeypatch.setenv("DRT_EMBEDDED", "1")
+    monkeypatch.setenv("DRT_CACHE_DIR", str(tmp_path))
+    return tmp_path

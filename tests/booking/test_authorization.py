@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,9 +20,11 @@ from driver_app_api.service import create_device, create_driver
 from residents.service import create_staff
 from tests.booking.conftest import Svc
 from tests.booking.test_api import TRIP, at_time
+from town.calendars import import_calendar
 
 pytestmark = pytest.mark.services
 
+ROOT = Path(__file__).resolve().parents[2]
 CALLERS = ("anonymous", "resident_a", "resident_b", "operator", "admin", "channel", "driver")
 DEVICE = "tablet-matrix"
 
@@ -145,6 +148,23 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
         (200,) * 7,
     ),  # the guide's search: no login
     ("get", "/readyz"): (fixed("/readyz"), (200,) * 7),
+    # garbage days: public, as the town's paper calendar; which calendar is in force: staff
+    ("get", "/v1/town/garbage/areas"): (fixed("/v1/town/garbage/areas"), (200,) * 7),
+    ("get", "/v1/town/garbage/days"): (
+        fixed(
+            "/v1/town/garbage/days",
+            params={"area": "中山", "from": "2026-12-01", "to": "2026-12-31"},
+        ),
+        (200,) * 7,
+    ),
+    ("get", "/v1/town/garbage/what"): (
+        fixed("/v1/town/garbage/what", params={"q": "電池"}),
+        (200,) * 7,
+    ),
+    ("get", "/v1/town/garbage/calendar"): (
+        fixed("/v1/town/garbage/calendar"),
+        (401, 403, 403, 200, 200, 403, 401),
+    ),
     # with no DRT_METRICS_TOKEN, only from the machine itself (the test client is not)
     ("get", "/metrics"): (fixed("/metrics"), (403,) * 7),
     # residents
@@ -344,6 +364,7 @@ def matrix(svc: Svc) -> Matrix:
         create_staff(s, "chief", "chief-pass-long", "admin")
         create_device(s, "van-1", DEVICE)
         create_driver(s, "1007", "表 運転", "4821")
+        import_calendar(s, ROOT / "areas" / "kurate" / "garbage-sample", by="test")
         s.commit()
     admin = svc.client.post(
         "/v1/auth/token", data={"username": "chief", "password": "chief-pass-long"}

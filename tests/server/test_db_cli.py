@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -15,11 +14,7 @@ from drt.cli import app
 from residents.models import Staff
 
 
-def test_creating_an_existing_account_changes_nothing_and_says_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("DRT_EMBEDDED", "1")
-    monkeypatch.setenv("DRT_CACHE_DIR", str(tmp_path))
+def test_creating_an_existing_account_changes_nothing_and_says_so(embedded_cli: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     first = runner.invoke(app, ["db", "create-staff", "chief", "--role", "admin"],
