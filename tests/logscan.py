@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 
 from common.logfmt import JsonFormatter
 from server.seed import DEMO_DRIVER, DEMO_RESIDENTS, DEMO_TABLET
@@ -22,9 +23,19 @@ MAX_LINES = 500_000
 _SEPARATORS = re.compile(r"[-‐－ー()（） ]")
 
 
+#: The run's keeper (``install``), for the log files of servers started in subprocesses.
+_RUN: list[Keeper] = []
+LOAD_RESIDENTS = 300  # the fault and load tests' residents 0..n-1 (loadtests/data.py)
+
+
 def personal_values() -> list[str]:
     """What must never be in a log line."""
+    from loadtests.data import resident_phone
+
     values: list[str] = []
+    for i in range(LOAD_RESIDENTS):  # the fault tests' residents, registered through the API
+        phone = resident_phone(i)
+        values += [f"負荷 {i}", f"フカ {i}", phone, re.sub(r"\D", "", phone)]
     for r in DEMO_RESIDENTS:
         values += [r.name, r.kana, r.phone, re.sub(r"\D", "", r.phone), r.address or ""]
     # the rider every booking test registers (tests/booking/conftest.py)
@@ -54,8 +65,15 @@ class Keeper(logging.Handler):
                 if any(v in line or v in _SEPARATORS.sub("", line) for v in values)]  # fmt: skip
 
 
+def keep_file(path: Path) -> None:
+    """Every line of a server's log file (`drt serve` run by the fault tests) joins the scan."""
+    if _RUN and path.is_file():
+        _RUN[0].lines.extend(path.read_text(encoding="utf-8", errors="replace").splitlines())
+
+
 def install() -> Keeper:
     keeper = Keeper()
+    _RUN[:] = [keeper]
     root = logging.getLogger()
     root.addHandler(keeper)
     if root.level > logging.INFO or root.level == logging.NOTSET:

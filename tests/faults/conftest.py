@@ -30,6 +30,7 @@ from loadtests.services import (
     running_server,
     service_env,
 )
+from tests import logscan
 from tests.booking.conftest import graph_dir, world  # noqa: F401
 
 STAFF = [("op", "op-pass", "operator"), ("app", "app-pass", "channel")]
@@ -88,4 +89,5 @@ def stack(
             assert r.status_code == 200, r.text
             yield Stack(fault_backends, server, url, str(r.json()["access_token"]))
     finally:
+        logscan.keep_file(tmp_path / "serve.log")  # the server's JSON lines join the scan
         fault_backends.ensure_running()
