@@ -35,6 +35,7 @@ from common.redis import RedisLock
 from core import bookings
 from core import schemas as s
 from core.host import DispatchHost
+from core.reports import district
 from core.world import World
 from line_channel import messages as msg
 from line_channel import repository as repo
@@ -43,6 +44,8 @@ from line_channel.notify import skip_reminder_if_late
 from line_channel.when import parse_when
 from residents import service as people
 from routing.stops import MeetingPoint
+from town import calendars
+from town.garbage import GarbageAreaUnknown, find_targets
 
 Message = msg.Message
 Kind = Literal["follow", "unfollow", "text", "postback", "location", "other"]
@@ -64,6 +67,10 @@ STOP_WORDS = {
     "終わり",
 }
 HELP_WORDS = {"使い方", "つかいかた", "ヘルプ", "help", "?", "わからない"}
+#: 「ペットボトルは何ごみ?」「電池ってなにごみ」: what kind of garbage an item is.
+WHAT_GARBAGE = re.compile(r"^(.+?)(?:は|って|わ)?(?:何|なに|なん)(?:ごみ|ゴミ)(?:ですか)?[?？]*$")
+#: 「ごみ」「ごみの日」「ごみ 中山」「ゴミの日 新延」: the collection days (of an area).
+GARBAGE_DAYS = re.compile(r"^(?:ごみ|ゴミ)(?:の日|収集日|の収集日)?(.*)$")
 PHONE = re.compile(r"^0\d{9,10}$")
 CODE = re.compile(r"^\d{4,8}$")
 KANJI_DIGITS = str.maketrans("一二三四五六七八", "12345678")
@@ -217,6 +224,10 @@ def intent(ev: Inbound, state: State) -> tuple[str, dict[str, str]]:
         return "phone", {}
     if t in ("自宅を登録", "自宅を変える", "自宅を変更", "自宅の登録"):
         return "sethome", {}
+    if (what := WHAT_GARBAGE.match(t)) is not None:
+        return "garbage_what", {"item": what.group(1)}
+    if (days := GARBAGE_DAYS.match(t)) is not None and state.step not in QUESTION_STEPS:
+        return "garbage", {"area": days.group(1)}
     return "text", {"text": ev.text}
 
 
@@ -264,6 +275,8 @@ class Turn:
             "help": lambda: [msg.help_text(self.phone)],
             "phone": lambda: [msg.phone_card(self.phone, self.hours())],
             "register": lambda: [msg.how_to_register(self.phone)],
+            "garbage": lambda: self.garbage_days(params.get("area", "")),
+            "garbage_what": lambda: self.garbage_what(params.get("item", "")),
         }
         if action in common:
             return common[action]()
@@ -281,6 +294,34 @@ class Turn:
         if handler is None:
             return [msg.help_text(self.phone, not_understood=True)]
         return handler(params)
+
+    # -- the town's garbage days (town/; anyone, linked or not) --------------------------
+
+    def garbage_days(self, area: str) -> list[Message]:
+        """The next week's collection days of the 大字 typed, else of the resident's address."""
+        try:
+            cal = calendars.current(self.session)
+        except calendars.NoGarbageCalendar:
+            return [msg.garbage_missing(self.phone)]
+        names = [a.name for a in cal.areas]
+        home = district(self.resident.address) if self.resident else ""
+        wanted = area.strip() or (home if home != "その他" else "")
+        try:
+            found = cal.area(wanted) if wanted else None
+        except GarbageAreaUnknown:
+            found = None
+        if found is None:
+            return [msg.garbage_ask_area(names)]
+        today = self.local().date()
+        days = cal.days(found.name, today, today + timedelta(days=6))
+        return [msg.garbage_days(found.name, days, today)]
+
+    def garbage_what(self, item: str) -> list[Message]:
+        try:
+            cal = calendars.current(self.session)
+        except calendars.NoGarbageCalendar:
+            return [msg.garbage_missing(self.phone)]
+        return [msg.garbage_what(item[:30], find_targets(cal, item)[:3])]
 
     # -- helpers -------------------------------------------------------------------------
 

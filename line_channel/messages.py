@@ -8,7 +8,7 @@ and the operator's phone number wherever the rider might be stuck.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -255,6 +255,7 @@ def help_text(phone: str, not_understood: bool = False) -> Message:
         f"{intro}鞍手町のりあいバスのLINEの使い方です。\n"
         "・「予約する」: 乗る場所、降りる場所、時間、人数を順にお聞きします。\n"
         "・「予約の確認・キャンセル」: これからの予約を見たり、取り消したりできます。\n"
+        "・「ごみの日」: 地区のごみの収集日をお知らせします。「電池は何ごみ」とも聞けます。\n"
         "・とちゅうでやめるときは「やめる」と送ってください。\n"
         f"・わからないときは、お電話({phone})でどうぞ。",
         *menu_actions(),
@@ -695,3 +696,51 @@ def notice_cancelled(b: s.Booking, phone: str) -> list[Message]:
             phone_action(),
         )
     ]
+
+
+# -- the town's garbage days --------------------------------------------------------------
+
+WEEKDAYS_JA = "月火水木金土日"
+
+
+def _md(d: date) -> str:
+    return f"{d.month}月{d.day}日({WEEKDAYS_JA[d.weekday()]})"
+
+
+def garbage_missing(phone: str) -> Message:
+    return text(f"ごみの収集日の情報は、まだありません。役場({phone})にお問い合わせください。")
+
+
+def garbage_ask_area(areas: list[str]) -> Message:
+    """Which 大字: a button for each (at most 12), or type 「ごみ 中山」."""
+    return text(
+        "どの地区(大字)のごみの日をお知らせしますか。\n"
+        "ボタンを押すか、「ごみ 中山」のように地区の名前を送ってください。",
+        *[postback(a, "garbage", display=f"ごみ {a}", area=a) for a in areas[:12]],
+        quit_action(),
+    )
+
+
+def garbage_days(area: str, days: list[tuple[date, str]], today: date) -> Message:
+    """The next week's collection days of an area, a line per day."""
+    by_day: dict[date, list[str]] = {}
+    for d, category in days:
+        by_day.setdefault(d, []).append(category)
+    if not by_day:
+        return text(f"{area}は、これから1週間、ごみの収集はありません。")
+    lines = [
+        f"{'きょう ' if d == today else 'あした ' if d == today + timedelta(days=1) else ''}"
+        f"{_md(d)}: {'、'.join(cats)}"
+        for d, cats in sorted(by_day.items())
+    ]
+    return text(f"{area}のごみの日(これから1週間)です。\n" + "\n".join(lines))
+
+
+def garbage_what(item: str, targets: list[Any]) -> Message:
+    """What kind of garbage: the best matches of target.csv, with how to put them out."""
+    if not targets:
+        return text(
+            f"「{item}」は見つかりませんでした。別の言い方で送ってみてください(例:「電池は何ごみ」)。"
+        )
+    lines = [f"{t.name}: {t.category}" + (f"({t.notice})" if t.notice else "") for t in targets]
+    return text("\n".join(lines))

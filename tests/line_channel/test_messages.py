@@ -104,6 +104,9 @@ def test_every_message_fits_lines_limits() -> None:
         msg.cancelled(booking()), *msg.notice_confirmed(booking()), *msg.notice_reminder(booking()),
         *msg.notice_approaching(booking(), 5), *msg.notice_delay(booking(), T0, phone),
         *msg.notice_cancelled(booking(), phone),
+        msg.garbage_ask_area([f"大字{i}" for i in range(13)]), msg.garbage_missing(phone),
+        msg.garbage_days("中山", [(now.date(), "燃やすごみ")] * 3, now.date()),
+        msg.garbage_what("電池", []),
     ]  # fmt: skip
     for i in range(0, len(built), 5):
         assert message_problems(built[i : i + 5]) == []
