@@ -11,12 +11,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from booking.endpoints import ActorDep
-from common.errors import InvalidInput
 from core.web import SessionDep
 from residents import service as people
 from town import calendars
-
-MAX_DAYS = 400
 
 town = APIRouter(prefix="/v1/town", tags=["town"])
 
@@ -64,12 +61,7 @@ def garbage_days(
 ) -> list[GarbageDay]:
     """The collection days of an area from ``from`` to ``to`` (at most 400 days), the centre's
     closures applied: exactly what the 5374 data defines."""
-    if end < start or (end - start).days > MAX_DAYS:
-        raise InvalidInput(
-            f"期間は from から to まで、{MAX_DAYS}日以内にしてください。",
-            f"'to' must not be before 'from', and the range at most {MAX_DAYS} days.",
-            field="to",
-        )
+    calendars.check_range(start, end)
     cal = calendars.current(session)
     return [GarbageDay(date=d, category=c) for d, c in cal.days(area, start, end)]
 

@@ -11,9 +11,18 @@ import unicodedata
 _SEPARATORS = re.compile(r"[\s・、,，.。/／()（）「」\-‐－]+")
 
 
+def hiragana(text: str) -> str:
+    """Katakana as hiragana (フルモン → ふるもん); everything else as it is."""
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
+
+
+def katakana(text: str) -> str:
+    """Hiragana as katakana (ふるもん → フルモン), as readings are stored."""
+    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
+
+
 def fold(text: str) -> str:
-    t = unicodedata.normalize("NFKC", text).lower()
-    t = "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in t)
+    t = hiragana(unicodedata.normalize("NFKC", text).lower())
     return _SEPARATORS.sub("", t)
 
 

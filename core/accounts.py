@@ -10,15 +10,21 @@ is not closed: cancel or ride it first. Closing twice answers the same.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.clock import now_utc
 from core import models as m
 from core.errors import ResidentHasOpenBookings
-from residents import models as rm
 from residents import schemas as rs
-from residents.service import Actor, audit, get_resident, require_staff, resident_view
+from residents.service import (
+    Actor,
+    audit,
+    get_resident,
+    remove_sign_ins,
+    require_staff,
+    resident_view,
+)
 
 #: Bookings still to ride: an account with one is not closed.
 OPEN_STATUSES = ("held", "confirmed", "onboard")
@@ -50,15 +56,7 @@ def close_account(session: Session, actor: Actor, resident_id: str) -> rs.Reside
         )
     r.closed_at = now_utc()
     r.suspended = True
-    removed = {}
-    for model, column in ((rm.ResidentChannel, rm.ResidentChannel.resident_id),
-                          (rm.LinkCode, rm.LinkCode.resident_id)):  # fmt: skip
-        result = session.execute(delete(model).where(column == r.id))
-        removed[model.__tablename__] = int(getattr(result, "rowcount", 0) or 0)
-    result = session.execute(
-        delete(rm.Token).where(rm.Token.kind == "resident", rm.Token.subject_id == r.id)
-    )
-    removed["tokens"] = int(getattr(result, "rowcount", 0) or 0)
+    removed = remove_sign_ins(session, r.id)
     audit(session, actor, "resident.close", resident_id=r.id, removed=removed)
     session.flush()
     return resident_view(session, r)

@@ -58,9 +58,9 @@ def list_points(
 
 
 def _is_number_of(query: str, stop_id: str) -> bool:
-    q = unicodedata.normalize("NFKC", query).strip().upper()
-    number = stop_id.rsplit("-", 1)[-1]
-    return q == stop_id or (q.isdigit() and int(q) == int(number))
+    """A bare number (12, １２) names KUR-012; the whole id is the search's own match."""
+    q = unicodedata.normalize("NFKC", query).strip()
+    return q.isdigit() and int(q) == int(stop_id.rsplit("-", 1)[-1])
 
 
 def add_point(

@@ -7,6 +7,7 @@ dispatchers that are identical in every process, which the single-writer log rel
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ NEARBY_WALK_M = 600  # alternatives may suggest a meeting point this far (by roa
 NEAREST_MAX_M = 800  # a rider's location is served by meeting points this close (straight line)
 FUZZY_MIN = 75  # a name this close in spelling (rapidfuzz partial ratio, 0-100) is offered
 SHORTENED = 95  # the score of a name that has every typed character in order (鞍手病院)
+
+
+_KANJI = re.compile(r"[\u3400-\u9fff々]")
 
 
 def _in_order(typed: str, name: str) -> bool:
@@ -115,7 +119,8 @@ class World:
         if not wanted:
             return []
         whole = "".join(wanted)
-        spoken = fold(self.reader.hiragana(whole))  # にのぶ郵便局 → にのぶゆうびんきょく
+        # にのぶ郵便局 → にのぶゆうびんきょく; kana alone is its own reading (no library call)
+        spoken = fold(self.reader.hiragana(whole)) if _KANJI.search(whole) else whole
         exact: list[tuple[float, MeetingPoint]] = []
         close: list[tuple[float, MeetingPoint]] = []
         for p in self.stops.points:

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 import typer
 
+from common.japanese import hiragana
 from drt.bench import machine, write_section
 from drt.context import AppContext
 from drt.output import FORMAT_OPTION, Format, handles_errors, print_json, print_table
@@ -25,7 +26,6 @@ from routing.readings import (
     Reader,
     same_reading,
     sudachi_reading,
-    to_hiragana,
     true_reading,
 )
 
@@ -50,7 +50,7 @@ def _unidic() -> Backend:
             kana = getattr(w.feature, "kana", None)
             symbol = w.feature.pos1 in ("補助記号", "記号") or w.surface.isdigit()
             out.append(w.surface if symbol or not kana or kana == "*" else kana)
-        return to_hiragana("".join(out))
+        return hiragana("".join(out))
 
     return read
 

@@ -24,8 +24,6 @@ garbage = typer.Typer(
 )
 app.add_typer(garbage, name="garbage")
 
-MAX_DAYS = 400  # a range of at most this many days (a year and a month)
-
 
 def _day(text: str, option: str) -> date:
     try:
@@ -80,12 +78,7 @@ def days(
     from town.garbage import load_calendar
 
     first, last = _day(start, "--from"), _day(end, "--to")
-    if last < first or (last - first).days > MAX_DAYS:
-        raise InvalidInput(
-            f"期間は --from から --to まで、{MAX_DAYS}日以内にしてください。",
-            f"--to must not be before --from, and the range at most {MAX_DAYS} days.",
-            field="--to",
-        )
+    calendars.check_range(first, last)
     ctx: AppContext = typer_ctx.obj
     if folder is not None:
         cal = load_calendar(folder)

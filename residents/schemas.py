@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from common.japanese import katakana
+
 Eligibility = Literal["resident", "commuter", "student"]
 PHONE_SEPARATORS = frozenset(" -.()\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc")
 """What people put between the digits of a phone number: spaces, hyphens, dots, brackets,
@@ -49,7 +51,7 @@ def normalize_kana(value: str) -> str:
     """A reading as stored and searched: NFKC (half-width ｶﾀｶﾅ become full-width), hiragana as
     katakana (ふるかど → フルカド), one ASCII space between words."""
     text = unicodedata.normalize("NFKC", value)
-    text = "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in text)
+    text = katakana(text)
     return " ".join(text.split())
 
 

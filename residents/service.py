@@ -215,6 +215,21 @@ def register_resident(
     return s.ResidentRegistered(resident=resident_view(session, r), token=token)
 
 
+def remove_sign_ins(session: Session, resident_id: str) -> dict[str, int]:
+    """Every way a resident signs in: linked channels (phone, LINE, app), tokens and link
+    codes deleted (the phone number and the LINE account free to register again); rows per
+    table."""
+    removed: dict[str, int] = {}
+    for table, statement in (
+        ("resident_channels", delete(m.ResidentChannel).where(m.ResidentChannel.resident_id == resident_id)),
+        ("tokens", delete(m.Token).where(m.Token.kind == "resident", m.Token.subject_id == resident_id)),
+        ("link_codes", delete(m.LinkCode).where(m.LinkCode.resident_id == resident_id)),
+    ):  # fmt: skip
+        result = session.execute(statement.execution_options(synchronize_session=False))
+        removed[table] = int(getattr(result, "rowcount", 0) or 0)
+    return removed
+
+
 def get_resident(session: Session, actor: Actor, resident_id: str) -> m.Resident:
     if not actor.is_staff and actor.id != resident_id:
         raise NotFound("その利用者は見つかりません。", "No such resident.", id=resident_id)

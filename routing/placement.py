@@ -325,8 +325,19 @@ class Namer:
             return f"{district}・{self.landmark(poi)}の{compass(dx, dy)}"
         return district
 
+    def facility(self, official: str) -> str:
+        """A facility's name as residents say it (the area's aliases and dropped prefixes)."""
+        return facility_name(official, self.aliases, self.drop_prefixes)
+
     def landmark(self, poi: Poi) -> str:
-        return landmark(facility_name(poi.name, self.aliases, self.drop_prefixes))
+        return landmark(self.facility(poi.name))
+
+    def coverage_names(self, nodes: list[int], taken: set[str]) -> list[str]:
+        """The names of coverage points at these junctions, apart from each other and from
+        the names ``taken`` (by facilities, by staff)."""
+        names = [self.name(node) for node in nodes]
+        xy = [self.xy(node) for node in nodes]
+        return unique_names([f"{n}・付近" if n in taken else n for n in names], xy)
 
 
 def unique_names(names: list[str], xy: list[tuple[float, float]]) -> list[str]:
@@ -377,11 +388,7 @@ def generate_meeting_points(
         points.append(
             MeetingPoint(
                 id=f"{prefix}-{i + 1:03d}",
-                name=(
-                    name := facility_name(
-                        poi.name, cfg.stops.name_aliases, cfg.stops.name_drop_prefixes
-                    )
-                ),
+                name=(name := namer.facility(poi.name)),
                 short_name=short_name(name),
                 kind=kind,
                 lat=float(g.node_lat[node]),
@@ -391,9 +398,7 @@ def generate_meeting_points(
             )
         )
     xy = [namer.xy(node) for node in coverage_nodes]
-    taken = {p.name for p in points}
-    names = [namer.name(node) for node in coverage_nodes]
-    names = unique_names([f"{n}・付近" if n in taken else n for n in names], xy)
+    names = namer.coverage_names(coverage_nodes, {p.name for p in points})
     for node, name, (x, y) in zip(coverage_nodes, names, xy, strict=True):
         points.append(
             MeetingPoint(
@@ -427,16 +432,11 @@ def rename_generated(
     namer = Namer(router, places, pois, cfg.stops)
     kept = [p for p in stops.points if p.source == "manual" or p.kana_source == "staff"]
     facilities = {
-        p.id: facility_name(p.name, cfg.stops.name_aliases, cfg.stops.name_drop_prefixes)
-        for p in stops.points
-        if p.source == "poi" and p not in kept
+        p.id: namer.facility(p.name) for p in stops.points if p.source == "poi" and p not in kept
     }
     coverage = [p for p in stops.points if p.source == "coverage" and p not in kept]
     nodes = [router.snap(p.lat, p.lon).node for p in coverage]
-    xy = [namer.xy(node) for node in nodes]
-    taken = {p.name for p in kept} | set(facilities.values())
-    names = [namer.name(node) for node in nodes]
-    names = unique_names([f"{n}・付近" if n in taken else n for n in names], xy)
+    names = namer.coverage_names(nodes, {p.name for p in kept} | set(facilities.values()))
     fresh = dict(facilities) | {p.id: n for p, n in zip(coverage, names, strict=True)}
     points = tuple(
         replace(p, name=fresh[p.id], short_name=short_name(fresh[p.id])) if p.id in fresh else p

@@ -16,10 +16,13 @@ The library was chosen by measurement on Kurate's 180 names against a written gr
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
+
+from common.japanese import hiragana, katakana
 
 #: The words routing/placement.py builds names from, with their readings (hiragana).
 NAME_WORDS: dict[str, str] = {
@@ -46,19 +49,25 @@ _AS_IS = re.compile(r"[\s・()（）\[\]「」、。,.\-0-9０-９A-Za-zＡ-Ｚ�
 Backend = Callable[[str], str]
 
 
-def to_katakana(text: str) -> str:
-    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
-
-
-def to_hiragana(text: str) -> str:
-    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
-
-
 @cache
-def _sudachi() -> Any:
-    from sudachipy import Dictionary, SplitMode
+def _dictionary() -> Any:
+    from sudachipy import Dictionary
 
-    return Dictionary(dict="core").tokenizer(mode=SplitMode.C)
+    return Dictionary(dict="core")  # the costly part (~0.6 s): once per process
+
+
+_threads = threading.local()
+
+
+def _sudachi() -> Any:
+    """This thread's tokenizer: a SudachiPy tokenizer refuses to be used by two threads at
+    once (the API's endpoints run in a thread pool), the dictionary is shared."""
+    tokenizer = getattr(_threads, "tokenizer", None)
+    if tokenizer is None:
+        from sudachipy import SplitMode
+
+        tokenizer = _threads.tokenizer = _dictionary().tokenizer(mode=SplitMode.C)
+    return tokenizer
 
 
 def sudachi_reading(text: str) -> str:
@@ -68,14 +77,14 @@ def sudachi_reading(text: str) -> str:
         surface = m.surface()
         symbol = m.part_of_speech()[0] in ("補助記号", "記号", "空白")
         out.append(surface if symbol or _AS_IS.fullmatch(surface) else m.reading_form())
-    return to_hiragana("".join(out))
+    return hiragana("".join(out))
 
 
 class Reader:
     """Reads names: the area's words, then ``NAME_WORDS``, then the library (``backend``)."""
 
     def __init__(self, local: Mapping[str, str], backend: Backend = sudachi_reading) -> None:
-        self.words = {**NAME_WORDS, **{k: to_hiragana(v) for k, v in local.items()}}
+        self.words = {**NAME_WORDS, **{k: hiragana(v) for k, v in local.items()}}
         self._keys = sorted(self.words, key=len, reverse=True)
         self.backend = backend
 
@@ -99,11 +108,11 @@ class Reader:
             i += len(word)
         if gap:
             out.append(self.backend(gap))
-        return to_hiragana("".join(out))
+        return hiragana("".join(out))
 
     def kana(self, name: str) -> str:
         """The reading as stored (katakana, like residents' readings)."""
-        return to_katakana(self.hiragana(name))
+        return katakana(self.hiragana(name))
 
 
 def true_reading(name: str, words: Mapping[str, str]) -> str | None:
@@ -123,13 +132,13 @@ def true_reading(name: str, words: Mapping[str, str]) -> str | None:
             i += 1
         else:
             return None
-    return to_hiragana("".join(out))
+    return hiragana("".join(out))
 
 
 def same_reading(a: str, b: str) -> bool:
     """Equal once both are hiragana without separators, brackets or spaces."""
 
     def bare(s: str) -> str:
-        return re.sub(r"[\s・()（）]", "", to_hiragana(unicodedata.normalize("NFKC", s)))
+        return re.sub(r"[\s・()（）]", "", hiragana(unicodedata.normalize("NFKC", s)))
 
     return bare(a) == bare(b)

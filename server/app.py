@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -271,6 +272,9 @@ def create_app(
         )
         with app.state.host.read():
             pass  # replay the committed log before the first request
+        # the reading library's dictionary (~0.6 s) loads beside the first requests, not
+        # inside the first search that reads a kanji name (under the replica's lock)
+        threading.Thread(target=loaded.reader.hiragana, args=("町",), daemon=True).start()
         if extra_startup is not None:
             extra_startup(app)
         try:

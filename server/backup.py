@@ -67,6 +67,7 @@ from core.reports import district
 from driver_app_api import models as dm
 from line_channel import models as lm
 from residents import models as rm
+from residents.service import remove_sign_ins
 
 # -- errors -----------------------------------------------------------------------------------
 
@@ -797,15 +798,7 @@ def anonymise_resident(session: Session, resident_id: str, now: datetime) -> Ano
         result = session.execute(statement.execution_options(synchronize_session=False))
         removed[table] = int(getattr(result, "rowcount", 0) or 0)
 
-    run(
-        "resident_channels",
-        delete(rm.ResidentChannel).where(rm.ResidentChannel.resident_id == resident_id),
-    )
-    run(
-        "tokens",
-        delete(rm.Token).where(rm.Token.kind == "resident", rm.Token.subject_id == resident_id),
-    )
-    run("link_codes", delete(rm.LinkCode).where(rm.LinkCode.resident_id == resident_id))
+    removed.update(remove_sign_ins(session, resident_id))
     run(
         "line_favourites",
         delete(lm.LineFavourite).where(lm.LineFavourite.resident_id == resident_id),

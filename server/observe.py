@@ -86,14 +86,14 @@ def readiness(host: DispatchHost) -> tuple[bool, dict[str, Any]]:
     except Exception as exc:
         checks["redis"] = f"unavailable: {type(exc).__name__}"
         checks["writer_lock"] = "unknown"
-    if head is not None or checks["postgres"] == "ok":
+    if checks["postgres"] == "ok":
         try:
             with host.read():
                 pass  # catch up, as a request would
-            head = head or 0
-            lag = max(0, int(head) - host.seq)
-            metrics.LOG_HEAD_SEQ.set(int(head))
-            checks["replica"] = {"seq": host.seq, "log_seq": int(head), "lag": lag}
+            head = int(head or 0)  # None: nothing logged yet
+            lag = max(0, head - host.seq)
+            metrics.LOG_HEAD_SEQ.set(head)
+            checks["replica"] = {"seq": host.seq, "log_seq": head, "lag": lag}
             if lag > READY_MAX_LAG:
                 checks["replica"]["problem"] = "behind the log"
         except Exception as exc:

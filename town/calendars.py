@@ -8,7 +8,7 @@ export writes them back, a worker parses them once per import (cached by its id)
 
 from __future__ import annotations
 
-import tempfile
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,13 +16,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.clock import now_utc
-from common.errors import DrtError
+from common.errors import DrtError, InvalidInput
 from common.ids import new_id
-from town.garbage import Calendar, export_calendar, load_calendar
+from town.garbage import Calendar, export_calendar, parse_files, read_files
 from town.models import GarbageCalendar
 
-#: The five files of the 5374 format.
-FILES = ("area_days.csv", "target.csv", "description.csv", "remarks.csv", "center.csv")
+MAX_DAYS = 400  # a range of garbage days asked at once: at most a year and a month
+
+
+def check_range(start: date, end: date) -> None:
+    """A range of days the CLI and the API answer: ``end`` not before ``start``, at most
+    ``MAX_DAYS`` long."""
+    if end < start or (end - start).days > MAX_DAYS:
+        raise InvalidInput(
+            f"期間は始まりから終わりまで、{MAX_DAYS}日以内にしてください(終わりは始まりより後)。",
+            f"The last day must not be before the first, and the range at most {MAX_DAYS} days.",
+            field="to",
+        )
 
 
 class NoGarbageCalendar(DrtError):
@@ -30,15 +40,10 @@ class NoGarbageCalendar(DrtError):
     http_status = 404
 
 
-def read_folder(folder: Path) -> dict[str, str]:
-    """The five files' text (the parser checks what is missing or malformed)."""
-    load_calendar(folder)  # validates everything first: nothing is stored from a bad folder
-    return {name: (folder / name).read_text(encoding="utf-8-sig") for name in FILES}
-
-
 def import_calendar(session: Session, folder: Path, by: str, label: str = "") -> GarbageCalendar:
     """Store the folder's calendar as the one in force (does not commit)."""
-    files = read_folder(folder)
+    files = read_files(folder)
+    parse_files(files)  # checked whole first: nothing is stored from a bad folder
     row = GarbageCalendar(id=new_id("G"), imported_at=now_utc(), imported_by=by,
                           label=label or folder.name, files=files)  # fmt: skip
     session.add(row)
@@ -68,11 +73,7 @@ def current(session: Session) -> Calendar:
 
 @lru_cache(maxsize=4)
 def _parsed(_row_id: str, files: tuple[tuple[str, str], ...]) -> Calendar:
-    with tempfile.TemporaryDirectory(prefix="drt-5374-") as tmp:
-        folder = Path(tmp)
-        for name, text in files:
-            (folder / name).write_text(text, encoding="utf-8")
-        return load_calendar(folder)
+    return parse_files(dict(files))
 
 
 def export_current(session: Session, folder: Path) -> GarbageCalendar:

@@ -36,7 +36,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -225,14 +225,24 @@ class Calendar:
 
 def load_calendar(folder: Path) -> Calendar:
     """Read and check a 5374 folder (GarbageCalendarInvalid on the first mistake)."""
-    remarks = _remarks(_rows(folder, REMARKS))
-    centers = _centers(_rows(folder, CENTER))
-    categories, areas = _area_days(_rows(folder, AREA_DAYS), {r.id for r in remarks})
+    return parse_files(read_files(folder))
+
+
+def read_files(folder: Path) -> dict[str, str]:
+    """The text of the five files (a missing or non-UTF-8 file: GarbageCalendarInvalid)."""
+    return {name: _read(folder, name) for name in FILES}
+
+
+def parse_files(files: Mapping[str, str]) -> Calendar:
+    """Check and parse the five files' text (``read_files``, or as stored by an import)."""
+    remarks = _remarks(_rows(REMARKS, files[REMARKS]))
+    centers = _centers(_rows(CENTER, files[CENTER]))
+    categories, areas = _area_days(_rows(AREA_DAYS, files[AREA_DAYS]), {r.id for r in remarks})
     return Calendar(
         areas=areas,
         categories=categories,
-        targets=_targets(_rows(folder, TARGET)),
-        descriptions=_descriptions(_rows(folder, DESCRIPTION)),
+        targets=_targets(_rows(TARGET, files[TARGET])),
+        descriptions=_descriptions(_rows(DESCRIPTION, files[DESCRIPTION])),
         remarks=remarks,
         centers=centers,
     )
@@ -241,8 +251,7 @@ def load_calendar(folder: Path) -> Calendar:
 _Row = tuple[int, list[str]]  # (line number, stripped cells)
 
 
-def _rows(folder: Path, name: str) -> list[_Row]:
-    """The file's non-blank records, each with the line it starts on (1 = the header)."""
+def _read(folder: Path, name: str) -> str:
     path = folder / name
     try:
         data = path.read_bytes()
@@ -254,7 +263,7 @@ def _rows(folder: Path, name: str) -> list[_Row]:
             f"is missing or unreadable: {path} ({e.strerror})",
         ) from None
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise _invalid(
             name,
@@ -262,7 +271,11 @@ def _rows(folder: Path, name: str) -> list[_Row]:
             "UTF-8 ではありません(Shift_JIS のままなら UTF-8 で保存し直してください)",
             "is not UTF-8 (if it is Shift_JIS, save it again as UTF-8)",
         ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+
+
+def _rows(name: str, text: str) -> list[_Row]:
+    """The file's non-blank records, each with the line it starts on (1 = the header)."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     rows: list[_Row] = []
     while True:
         line = reader.line_num + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import tomllib
 from pathlib import Path
 
@@ -118,6 +119,29 @@ def test_the_shipped_library_reads_common_words() -> None:
     reader = Reader({})
     assert reader.hiragana("郵便局") == "ゆうびんきょく"
     assert reader.kana("小学校の西(1)") == "ショウガッコウノニシ(1)"
+
+
+def test_readings_from_many_threads_at_once() -> None:
+    """The API reads names in a thread pool: one shared SudachiPy tokenizer refused a second
+    thread ("Tokenizer is already in use")."""
+    reader = Reader({})
+    expected = reader.hiragana("鞍手町立病院の郵便局と新延小学校")
+    found: list[str] = []
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            found.extend(reader.hiragana("鞍手町立病院の郵便局と新延小学校") for _ in range(200))
+        except BaseException as exc:  # collected, then asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert found == [expected] * 1600
 
 
 def test_ground_truth_helpers() -> None:
