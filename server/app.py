@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -51,9 +52,16 @@ from server.middleware import (
     SecurityHeaders,
     error_body,
 )
-from server.observe import Observe, landing_page, readiness, require_metrics_reader
+from server.observe import (
+    Observe,
+    landing_page,
+    readiness,
+    redoc_page,
+    require_metrics_reader,
+)
 
 log = logging.getLogger(__name__)
+DOCS_ASSETS = "/docs-assets"  # Swagger UI's and ReDoc's files, from fastapi-offline
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[str, str, list[dict[str, Any]]]:
@@ -287,9 +295,9 @@ def create_app(
             if writer_db is not db:
                 writer_db.dispose()
 
-    app = FastAPIOffline(  # FastAPI with Swagger UI served by the app itself (no CDN)
-        redoc_url=None,
-        static_url="/docs-assets",
+    app = FastAPIOffline(  # Swagger UI and ReDoc served by the app itself (no CDN)
+        redoc_url=None,  # ours below: with a nonce for its style elements
+        static_url=DOCS_ASSETS,
         title="鞍手町のりあいバス 予約サービス / Kurate DRT booking API",
         version="1.0",
         description=(
@@ -300,7 +308,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body_bytes=max_body_bytes)
-    docs = ("/docs", app.swagger_ui_oauth2_redirect_url)
+    docs = ("/docs", "/redoc", app.swagger_ui_oauth2_redirect_url)
     app.add_middleware(SecurityHeaders, docs_paths=[p for p in docs if p])
     app.add_middleware(Observe)  # the outermost: request ids and metrics around everything
     document_errors(app)
@@ -315,6 +323,12 @@ def create_app(
     def root() -> HTMLResponse:
         """The front page: every page the service has, for staff and residents."""
         return HTMLResponse(landing_page(line_demo=settings.line_standin))
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        """The API as one page (ReDoc), beside Swagger UI at /docs."""
+        return HTMLResponse(redoc_page(app.title, app.openapi_url or "/openapi.json",
+                                       DOCS_ASSETS, secrets.token_urlsafe(16)))  # fmt: skip
 
     @app.get("/healthz", tags=["ops"])
     def health() -> dict[str, Any]:

@@ -9,8 +9,9 @@ get a body that is bounded. It also turns an unexpected exception into a ``500
 internal_error`` envelope before the server logs it.
 
 :class:`SecurityHeaders` (outer) puts the security headers on every response: a
-Content-Security-Policy (``default-src 'self'``; the API docs, Swagger UI served by the app
-itself, may run their one inline script, allowed by its hash), ``nosniff``,
+Content-Security-Policy (``default-src 'self'``; the API docs, Swagger UI and ReDoc served
+by the app itself, may run their one inline script, allowed by its hash, and ReDoc's style
+elements, allowed by the page's nonce), ``nosniff``,
 ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer``; ``Cache-Control: no-store`` on
 every /v1/ answer (personal data); ``Retry-After`` on every 503.
 """
@@ -39,7 +40,7 @@ BASE_POLICY = {
     "frame-ancestors": ["'none'"],
     "object-src": ["'none'"],
 }
-DOCS_POLICY = {  # Swagger UI (/docs), its files under /docs-assets, nothing from elsewhere
+DOCS_POLICY = {  # Swagger UI (/docs), ReDoc (/redoc), files under /docs-assets, nothing else
     **BASE_POLICY,
     "script-src": ["'self'"],
     "style-src": ["'self'"],
@@ -52,6 +53,7 @@ FIXED_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
 ]
 _INLINE = re.compile(rb"<(script|style)\b([^>]*)>(.*?)</\1\s*>", re.DOTALL | re.IGNORECASE)
+_NONCE = re.compile(rb'\bdata-style-nonce="([A-Za-z0-9_-]{16,})"')
 
 
 def policy_header(policy: dict[str, list[str]]) -> bytes:
@@ -66,6 +68,8 @@ def _inline_hashes(html: bytes) -> dict[str, list[str]]:
             continue
         digest = base64.b64encode(hashlib.sha256(content).digest()).decode()
         found[f"{tag.lower().decode()}-src"].append(f"'sha256-{digest}'")
+    for nonce in _NONCE.findall(html):  # ReDoc's style elements, made by its script
+        found["style-src"].append(f"'nonce-{nonce.decode()}'")
     return found
 
 

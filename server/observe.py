@@ -141,10 +141,50 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
     ("/console/", "オペレーター画面(電話予約・運行)", "Operator console", "職員 / staff"),
     ("/driver/", "運転手のタブレット", "Driver tablet", "運転手 / drivers"),
     ("/line/demo", "LINE のデモ(体験用)", "LINE demo (demo only)", "デモ / demo"),
-    ("/docs", "API の説明(アプリ開発者向け)", "API documentation", "開発者 / developers"),
+    (
+        "/docs",
+        "API の説明(アプリ開発者向け)",
+        "API documentation (Swagger UI)",
+        "開発者 / developers",
+    ),
+    ("/redoc", "API の説明(1ページで読む)", "API reference (ReDoc)", "開発者 / developers"),
     ("/metrics", "メトリクス(Prometheus)", "Metrics (Prometheus)", "IT担当 / IT staff"),
     ("/readyz", "稼働確認", "Readiness", "IT担当 / IT staff"),
 )
+
+
+def redoc_page(title: str, openapi_url: str, assets: str, nonce: str) -> str:
+    """ReDoc from the app's own files. Its style elements carry ``nonce`` (ReDoc's ``nonce``
+    option), which :class:`server.middleware.SecurityHeaders` puts in the page's policy, so no
+    ``'unsafe-inline'`` is needed; no web fonts are loaded. The nonce is handed over in a data
+    attribute: browsers hide a ``nonce`` attribute from scripts."""
+    return f"""<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)} - ReDoc</title>
+<link rel="icon" href="{assets}/favicon.png"></head>
+<body>
+<div id="redoc" data-spec="{html.escape(openapi_url)}" data-style-nonce="{nonce}"></div>
+<script>
+// Every style element the page's scripts add gets the page's nonce (ReDoc adds some before
+// its own nonce option is read).
+const nonce = document.getElementById("redoc").dataset.styleNonce;
+for (const name of ["appendChild", "insertBefore"]) {{
+  const original = Node.prototype[name];
+  Node.prototype[name] = function (node, ...rest) {{
+    if (node instanceof HTMLStyleElement && !node.nonce) node.nonce = nonce;
+    return original.call(this, node, ...rest);
+  }};
+}}
+</script>
+<script src="{assets}/redoc.standalone.js"></script>
+<script>
+const el = document.getElementById("redoc");
+Redoc.init(el.dataset.spec, {{ nonce: el.dataset.styleNonce }}, el);
+</script>
+</body>
+</html>
+"""
 
 
 def landing_page(line_demo: bool) -> str:

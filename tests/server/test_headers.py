@@ -81,4 +81,21 @@ def test_the_docs_page_loads_swagger_ui_from_the_app_only(svc: Svc) -> None:
     assert "unsafe-eval" not in r.headers["content-security-policy"]
     for asset in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css"):
         assert svc.client.get(asset).status_code == 200, asset
-    assert svc.client.get("/redoc").status_code == 404  # one way to read the API: /docs
+
+
+def test_redoc_is_served_from_the_app_with_a_fresh_nonce_for_its_styles(svc: Svc) -> None:
+    nonces = []
+    for _ in range(2):
+        r = svc.client.get("/redoc")
+        assert r.status_code == 200
+        policy = check(r, api=False)
+        assert "https://" not in r.text
+        assert "fonts.googleapis" not in r.text
+        assert 'src="/docs-assets/redoc.standalone.js"' in r.text
+        assert "unsafe-inline" not in r.headers["content-security-policy"]
+        (nonce,) = [s for s in policy["style-src"].split() if s.startswith("'nonce-")]
+        assert f'data-style-nonce="{nonce[7:-1]}"' in r.text  # the page's nonce, and only it
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
+    assert svc.client.get("/docs-assets/redoc.standalone.js").status_code == 200
+    assert 'href="/redoc"' in svc.client.get("/").text

@@ -105,5 +105,18 @@ def test_the_pages_run_under_the_policy(demo: str) -> None:
         page.wait_for_timeout(300)
         assert outside == []
         assert page.evaluate("window.__csp") == []
+
+        page.goto(demo + "/redoc")  # ReDoc too: the same API, read as one page
+        expect(page.locator("h1", has_text="Kurate DRT booking API")).to_be_visible()
+        expect(page.get_by_text("/v1/quotes").first).to_be_attached()
+        page.wait_for_timeout(300)
+        styles = page.evaluate("[...document.querySelectorAll('style')].map(s => !!s.sheet)")
+        assert styles
+        assert all(styles)
+        assert outside == []
+        # ReDoc asks its CDN for its logo; the policy refuses it (nothing leaves the town's
+        # network) and ReDoc leaves the logo out. Nothing else is refused.
+        logo = "img-src refused https://cdn.redoc.ly/redoc/logo-mini.svg at :0"
+        assert [v for v in page.evaluate("window.__csp") if v != logo] == []
         assert errors == []
         browser.close()
