@@ -8,7 +8,6 @@ when each rider boarded and got off (the tablet's and the demo vans' board/aligh
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -23,25 +22,13 @@ from core import schemas as s
 from core.world import World
 from dispatch.model import Reason
 from residents import models as rm
+from residents.profile import AGE_BANDS, age_band, district
 from residents.service import Actor, audit, require_staff
 
-DISTRICT = re.compile(r"大字\s*([^\s\d０-９-]+)")
-AGE_BANDS = ((0, "64歳以下"), (65, "65〜74歳"), (75, "75〜84歳"), (85, "85歳以上"))
 MAX_DAYS = 400
 #: Why quotes were refused: the dispatcher's codes, then entries from before reasons were kept.
 REFUSAL_REASONS = (*(str(r) for r in Reason), "unknown")
 DAY_S = 86_400
-
-
-def district(address: str) -> str:
-    """大字 of an address (鞍手町大字中山 1 → 中山), or その他."""
-    found = DISTRICT.search(address)
-    return found.group(1) if found else "その他"
-
-
-def age_band(birth_year: int, year: int) -> str:
-    age = year - birth_year
-    return next(label for lo, label in reversed(AGE_BANDS) if age >= lo)
 
 
 @dataclass

@@ -35,14 +35,15 @@ from common.redis import RedisLock
 from core import bookings
 from core import schemas as s
 from core.host import DispatchHost
-from core.reports import district
 from core.world import World
+from line_channel import faq_chat, survey_chat
 from line_channel import messages as msg
 from line_channel import repository as repo
 from line_channel.config import LineConfig
 from line_channel.notify import skip_reminder_if_late
 from line_channel.when import parse_when
 from residents import service as people
+from residents.profile import district
 from routing.stops import MeetingPoint
 from town import calendars
 from town.garbage import GarbageAreaUnknown, find_targets
@@ -76,6 +77,7 @@ CODE = re.compile(r"^\d{4,8}$")
 KANJI_DIGITS = str.maketrans("一二三四五六七八", "12345678")
 FARES = ("adult", "child", "disability", "preschool")  # asked in this order
 QUESTION_STEPS = ("origin", "destination", "home", "time", "passengers", "fares")
+LINK_STEPS = ("link_phone", "link_code")
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +282,18 @@ class Turn:
         }
         if action in common:
             return common[action]()
+        rid = self.resident.id if self.resident else None
+        if action == "faq_staff":
+            return faq_chat.hand_over(self.session, self.world, params, self.ev.user_id, rid)
+        if rid is not None:
+            survey = survey_chat.handle(self.session, self.world, rid, action, params,
+                                        self.ev.text, self.now_s)  # fmt: skip
+            if survey is not None:
+                return survey
+        if action == "text" and self.state.step not in (*QUESTION_STEPS, *LINK_STEPS):
+            answer = faq_chat.reply(self.session, self.world, self.ev.text, self.ev.user_id, rid)
+            if answer is not None:
+                return answer
         if self.resident is None:
             return self.unlinked(action, params)
         handlers: dict[str, Callable[[dict[str, str]], list[Message]]] = {

@@ -33,6 +33,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from booking.endpoints import ROUTERS
 from booking.town import town as town_router
+from booking.town_faq import faq as faq_router
+from booking.town_surveys import surveys as surveys_router
 from common import metrics
 from common.clock import Clock, ShiftedClock
 from common.db import make_engine, make_sessionmaker
@@ -315,6 +317,8 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(town_router)
+    app.include_router(faq_router)
+    app.include_router(surveys_router)
     app.include_router(driver_router)
     app.include_router(driver_page)
     app.include_router(line_router(settings))  # LINE webhook; its lifespan runs the channel

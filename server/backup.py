@@ -63,10 +63,10 @@ from common.errors import ConfigError, DrtError, NotFound
 from core import models as cm
 from core.accounts import open_bookings
 from core.errors import ResidentHasOpenBookings
-from core.reports import district
 from driver_app_api import models as dm
 from line_channel import models as lm
 from residents import models as rm
+from residents.profile import district
 from residents.service import remove_sign_ins
 
 # -- errors -----------------------------------------------------------------------------------

@@ -30,13 +30,13 @@ from common.errors import ConfigError, NotFound
 from common.settings import load_settings
 from core import models as cm
 from core.errors import ResidentHasOpenBookings
-from core.reports import district
 from driver_app_api import models as dm
 from drt import db_ops_cli
 from drt.context import AppContext
 from line_channel import models as lm
 from residents import models as rm
 from residents import schemas as rs
+from residents.profile import district
 from residents.service import Actor, register_resident
 from server import backup as bk
 from server.migrate import upgrade
