@@ -1,19 +1,30 @@
 """The town services' API (/v1/town/...): garbage days for anyone, without a login (the
 calendar is public information, as on the town's paper calendar); which calendar is in force
-for staff."""
+for staff; residents' opt-ins (their own, or an operator's on their behalf); notices to a
+segment (staff)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated
+import hashlib
+from collections import Counter
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
-from booking.endpoints import ActorDep
-from core.web import SessionDep
+from booking.endpoints import ActorDep, idempotency_key
+from common.clock import now_utc
+from common.errors import Forbidden, IdempotencyKeyReused
+from core.host import DispatchHost
+from core.models import IdempotencyKey
+from core.web import HostDep, SessionDep
 from residents import service as people
-from town import calendars
+from residents.service import Actor
+from town import calendars, notices, segments, subscriptions
+from town.models import TownNotice
+from town.notices import NoticeIn
 
 town = APIRouter(prefix="/v1/town", tags=["town"])
 
@@ -88,3 +99,207 @@ def garbage_calendar(session: SessionDep, actor: ActorDep) -> GarbageCalendarInf
     return GarbageCalendarInfo(id=row.id, label=row.label, imported_at=row.imported_at,
                                imported_by=row.imported_by, areas=len(cal.areas),
                                categories=list(cal.categories))  # fmt: skip
+
+
+# -- residents' opt-ins (town/subscriptions.py) -----------------------------------------------
+
+
+class SubscriptionIn(BaseModel):
+    area: str | None = Field(None, max_length=40, description="garbage: 地名 of the calendar")
+    timing: str | None = Field(None, description="garbage: evening | morning")
+
+
+class SubscriptionView(BaseModel):
+    service: str
+    name_ja: str
+    on: bool
+    options: dict[str, Any]
+    since: datetime | None
+
+
+def _subscriptions(session: Session, resident_id: str) -> list[SubscriptionView]:
+    on = subscriptions.of(session, resident_id)
+    return [SubscriptionView(service=k, name_ja=ja, on=k in on,
+                             options=dict(on[k].options or {}) if k in on else {},
+                             since=on[k].started_at if k in on else None)
+            for k, (ja, _) in subscriptions.SERVICES.items()]  # fmt: skip
+
+
+def _whose(session: Session, actor: Actor, resident_id: str | None) -> str:
+    """The resident whose opt-ins these are: the caller, or one an operator helps."""
+    if resident_id is None:
+        if actor.kind != "resident":
+            raise Forbidden("住民の方のログインが必要です。", "This needs a resident's sign-in.")
+        return actor.id
+    people.require_staff(actor, "operator", "admin")
+    return people.get_resident(session, actor, resident_id).id
+
+
+def _options(session: Session, service: str, body: SubscriptionIn) -> dict[str, Any]:
+    subscriptions.check_service(service)
+    if service != "garbage":
+        return {}
+    return subscriptions.garbage_options(
+        calendars.current(session), body.area or "", body.timing or "evening"
+    )
+
+
+@town.get("/subscriptions/me", response_model=list[SubscriptionView])
+def my_subscriptions(session: SessionDep, actor: ActorDep) -> list[SubscriptionView]:
+    """Which town services the signed-in resident receives (each its own opt-in)."""
+    return _subscriptions(session, _whose(session, actor, None))
+
+
+@town.put("/subscriptions/me/{service}", response_model=list[SubscriptionView])
+def subscribe_me(
+    session: SessionDep, actor: ActorDep, service: str, body: SubscriptionIn
+) -> list[SubscriptionView]:
+    """Receive a service (garbage: with the area and timing); again: the options change."""
+    rid = _whose(session, actor, None)
+    subscriptions.subscribe(session, actor, rid, service, _options(session, service, body))
+    return _subscriptions(session, rid)
+
+
+@town.delete("/subscriptions/me/{service}", response_model=list[SubscriptionView])
+def unsubscribe_me(session: SessionDep, actor: ActorDep, service: str) -> list[SubscriptionView]:
+    """Stop a service (stopping one that is off changes nothing)."""
+    rid = _whose(session, actor, None)
+    subscriptions.unsubscribe(session, actor, rid, service)
+    return _subscriptions(session, rid)
+
+
+@town.get("/residents/{resident_id}/subscriptions", response_model=list[SubscriptionView])
+def resident_subscriptions(
+    session: SessionDep, actor: ActorDep, resident_id: str
+) -> list[SubscriptionView]:
+    """A resident's opt-ins (operators, for a resident who phones)."""
+    return _subscriptions(session, _whose(session, actor, resident_id))
+
+
+@town.put("/residents/{resident_id}/subscriptions/{service}",
+          response_model=list[SubscriptionView])  # fmt: skip
+def subscribe_resident(
+    session: SessionDep, actor: ActorDep, resident_id: str, service: str, body: SubscriptionIn
+) -> list[SubscriptionView]:
+    """Opt a resident in at their request (operators; audited as the operator's action)."""
+    rid = _whose(session, actor, resident_id)
+    subscriptions.subscribe(session, actor, rid, service, _options(session, service, body))
+    return _subscriptions(session, rid)
+
+
+@town.delete("/residents/{resident_id}/subscriptions/{service}",
+             response_model=list[SubscriptionView])  # fmt: skip
+def unsubscribe_resident(
+    session: SessionDep, actor: ActorDep, resident_id: str, service: str
+) -> list[SubscriptionView]:
+    rid = _whose(session, actor, resident_id)
+    subscriptions.unsubscribe(session, actor, rid, service)
+    return _subscriptions(session, rid)
+
+
+# -- notices (town/notices.py) ----------------------------------------------------------------
+
+
+class NoticeView(BaseModel):
+    id: str
+    title: str
+    body: str
+    segment: dict[str, Any]
+    emergency: bool
+    status: str
+    send_at: datetime | None
+    sent_at: datetime | None
+    created_by: str
+    created_at: datetime
+    pushes_sent: int = Field(description="LINE pushes that reached a user so far")
+
+
+class SegmentPreview(BaseModel):
+    residents: int = Field(description="residents in the segment who opted in")
+    line_users: int = Field(description="LINE users a push goes to")
+    by_district: dict[str, int]
+    by_age_band: dict[str, int]
+
+
+class PreviewIn(BaseModel):
+    segment: segments.SegmentIn = Field(default_factory=segments.SegmentIn)
+    emergency: bool = False
+
+
+def _notice_view(row: TownNotice) -> NoticeView:
+    return NoticeView(id=row.id, title=row.title, body=row.body, segment=row.segment,
+                      emergency=row.emergency, status=row.status, send_at=row.send_at,
+                      sent_at=row.sent_at, created_by=row.created_by, created_at=row.created_at,
+                      pushes_sent=row.recipients or 0)  # fmt: skip
+
+
+def _now(host: DispatchHost) -> datetime:
+    return datetime.fromtimestamp(host.clock(), UTC)
+
+
+def _districts(session: Session) -> list[str]:
+    try:
+        return [a.name for a in calendars.current(session).areas]
+    except calendars.NoGarbageCalendar:
+        return []
+
+
+@town.post("/notices/preview", response_model=SegmentPreview)
+def preview_notice(
+    session: SessionDep, actor: ActorDep, host: HostDep, body: PreviewIn
+) -> SegmentPreview:
+    """How many residents a notice to this segment reaches (the count sending uses)."""
+    people.require_staff(actor, "operator", "admin")
+    today = host.world.config.calendar.local_date(host.clock())
+    service = "disaster" if body.emergency else "notices"
+    found = segments.members(session, body.segment, service, today, _districts(session))
+    return SegmentPreview(
+        residents=len(found),
+        line_users=sum(len(m.line_user_ids) for m in found),
+        by_district=dict(Counter(m.district for m in found)),
+        by_age_band=dict(Counter(m.age_band for m in found)),
+    )
+
+
+@town.post("/notices", response_model=NoticeView, status_code=201)
+def create_notice(
+    session: SessionDep, actor: ActorDep, host: HostDep, body: NoticeIn,
+    key: Annotated[str, Depends(idempotency_key)],
+) -> NoticeView:  # fmt: skip
+    """Send a notice now or at ``send_at`` (staff). Retrying with the same Idempotency-Key
+    answers the same notice: it is never sent twice."""
+    people.require_staff(actor, "operator", "admin")
+    digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    stored = session.get(IdempotencyKey, (actor.key, f"notice:{key}"))
+    if stored is not None:
+        if stored.request_hash != digest:
+            raise IdempotencyKeyReused(
+                "同じ受付番号(Idempotency-Key)で、違うお知らせが送られました。新しい番号で送ってください。",
+                "This Idempotency-Key was used with a different notice. Use a new key.",
+            )
+        return _notice_view(notices.get(session, str(stored.body["id"])))
+    row = notices.create(session, actor, body, _now(host))
+    session.add(IdempotencyKey(actor=actor.key, key=f"notice:{key}", request_hash=digest,
+                               status_code=201, body={"id": row.id}, created_at=now_utc()))  # fmt: skip
+    session.flush()
+    return _notice_view(row)
+
+
+@town.get("/notices", response_model=list[NoticeView])
+def list_notices(session: SessionDep, actor: ActorDep) -> list[NoticeView]:
+    """The newest notices first (staff)."""
+    return [_notice_view(r) for r in notices.listing(session, actor)]
+
+
+@town.get("/notices/{notice_id}", response_model=NoticeView)
+def get_notice(session: SessionDep, actor: ActorDep, notice_id: str) -> NoticeView:
+    people.require_staff(actor, "operator", "admin")
+    return _notice_view(notices.get(session, notice_id))
+
+
+@town.post("/notices/{notice_id}/cancel", response_model=NoticeView)
+def cancel_notice(
+    session: SessionDep, actor: ActorDep, host: HostDep, notice_id: str
+) -> NoticeView:
+    """Cancel a scheduled notice before its time (again: the same answer)."""
+    return _notice_view(notices.cancel(session, actor, notice_id, _now(host)))

@@ -39,13 +39,14 @@ from core.world import World
 from line_channel import faq_chat, survey_chat
 from line_channel import messages as msg
 from line_channel import repository as repo
+from line_channel import town_messages as tm
 from line_channel.config import LineConfig
 from line_channel.notify import skip_reminder_if_late
 from line_channel.when import parse_when
 from residents import service as people
 from residents.profile import district
 from routing.stops import MeetingPoint
-from town import calendars
+from town import calendars, subscriptions
 from town.garbage import GarbageAreaUnknown, find_targets
 
 Message = msg.Message
@@ -67,6 +68,7 @@ STOP_WORDS = {
     "リセット",
     "終わり",
 }
+SETTINGS_WORDS = {"通知の設定", "お知らせの設定", "通知", "お知らせ", "通知設定", "配信停止"}
 HELP_WORDS = {"使い方", "つかいかた", "ヘルプ", "help", "?", "わからない"}
 #: 「ペットボトルは何ごみ?」「電池ってなにごみ」: what kind of garbage an item is.
 WHAT_GARBAGE = re.compile(r"^(.+?)(?:は|って|わ)?(?:何|なに|なん)(?:ごみ|ゴミ)(?:ですか)?[?？]*$")
@@ -226,6 +228,8 @@ def intent(ev: Inbound, state: State) -> tuple[str, dict[str, str]]:
         return "phone", {}
     if t in ("自宅を登録", "自宅を変える", "自宅を変更", "自宅の登録"):
         return "sethome", {}
+    if t in SETTINGS_WORDS:
+        return "settings", {}
     if (what := WHAT_GARBAGE.match(t)) is not None:
         return "garbage_what", {"item": what.group(1)}
     if (days := GARBAGE_DAYS.match(t)) is not None and state.step not in QUESTION_STEPS:
@@ -295,6 +299,8 @@ class Turn:
             if answer is not None:
                 return answer
         if self.resident is None:
+            if action in ("settings", "sub", "unsub"):
+                return [tm.needs_link(self.phone)]
             return self.unlinked(action, params)
         handlers: dict[str, Callable[[dict[str, str]], list[Message]]] = {
             "book": self.book, "mine": self.mine, "fav": self.favourite, "stop": self.stop,
@@ -303,6 +309,7 @@ class Turn:
             "retime": self.retime, "requote": self.requote,
             "confirm": self.confirm, "cancel": self.ask_cancel, "cancel_yes": self.cancel,
             "keep": self.keep, "sethome": self.set_home, "text": self.text, "link": self.linked,
+            "settings": self.settings, "sub": self.subscribe, "unsub": self.unsubscribe,
         }  # fmt: skip
         handler = handlers.get(action)
         if handler is None:
@@ -336,6 +343,49 @@ class Turn:
         except calendars.NoGarbageCalendar:
             return [msg.garbage_missing(self.phone)]
         return [msg.garbage_what(item[:30], find_targets(cal, item)[:3])]
+
+    # -- opt-ins to the town services (town/subscriptions.py; linked residents) ----------
+
+    def settings(self, _params: dict[str, str] | None = None) -> list[Message]:
+        assert self.resident is not None
+        on = {}
+        for service, row in subscriptions.of(self.session, self.resident.id).items():
+            opts = row.options or {}
+            timing = subscriptions.TIMINGS.get(str(opts.get("timing", "")), "")
+            on[service] = f"({opts['area']}、{timing})" if "area" in opts else ""
+        return [tm.settings(on)]
+
+    def subscribe(self, params: dict[str, str]) -> list[Message]:
+        assert self.resident is not None
+        service = params.get("s", "")
+        if service not in subscriptions.SERVICES:
+            return self.settings()
+        if service != "garbage":
+            subscriptions.subscribe(self.session, self.actor, self.resident.id, service)
+            return [tm.subscribed(service)]
+        try:
+            cal = calendars.current(self.session)
+        except calendars.NoGarbageCalendar:
+            return [msg.garbage_missing(self.phone)]
+        names = [a.name for a in cal.areas]
+        area, timing = params.get("area", ""), params.get("t", "")
+        if area not in names:
+            home = district(self.resident.address, names)
+            return [tm.ask_garbage_area(names, home if home in names else None)]
+        if timing not in subscriptions.TIMINGS:
+            return [tm.ask_garbage_timing(area)]
+        options = subscriptions.garbage_options(cal, area, timing)
+        subscriptions.subscribe(self.session, self.actor, self.resident.id, service, options)
+        when = subscriptions.TIMINGS[timing]
+        return [tm.subscribed(service, f"{area}のごみの日を、{when}にお知らせします。")]
+
+    def unsubscribe(self, params: dict[str, str]) -> list[Message]:
+        assert self.resident is not None
+        service = params.get("s", "")
+        if service not in subscriptions.SERVICES:
+            return self.settings()
+        was_on = subscriptions.unsubscribe(self.session, self.actor, self.resident.id, service)
+        return [tm.unsubscribed(service, was_on)]
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -14,6 +14,9 @@ Each notification is claimed once in ``line_pushes`` (so several workers, or a t
 twice, never send it twice) and sent with a retry key derived from its claim. Pushes cost
 the town's message quota: ``line_push_kinds`` turns kinds off and ``line_push_daily_cap``
 bounds a service day (the most urgent kinds go first; a capped push is not retried).
+The town services' pushes (garbage reminders, notices, survey invitations:
+:mod:`line_channel.town_push`, each sent only to residents who opted in) are claimed after
+the rides' notifications, the same way and within the same cap (emergencies over it).
 The app runs a tick every ``line_notifier_interval_s`` and as soon as the dispatcher
 publishes a change; tests call :meth:`Notifier.tick` with a simulated clock.
 """
@@ -42,8 +45,10 @@ from core.world import World
 from dispatch.view import DispatchView
 from line_channel import messages as msg
 from line_channel import repository as repo
+from line_channel import town_push
 from line_channel.config import LineConfig
 from line_channel.sender import LineApi
+from line_channel.town_push import TownPush
 
 log = logging.getLogger(__name__)
 PRIORITY = ("stranded", "cancelled", "delay", "approaching", "confirmed", "reminder")
@@ -252,12 +257,14 @@ class Notifier:
         #: buttons would be gone: LINE shows the quick replies of the last message only)
         self.follow_up = follow_up
 
-    def _claim_due(self, now_s: int) -> list[tuple[Notice, str]]:
+    def _claim_due(self, now_s: int) -> list[tuple[Notice | TownPush, str]]:
         with self.host.read() as d, self.sessions() as session:
             notices = due_notices(session, d, self.host.world, self.config, now_s)
+            town = town_push.due(session, self.host.world, now_s)
             repo.prune_events(session, at(now_s))
             session.commit()
-        claimed, told = [], set()
+        claimed: list[tuple[Notice | TownPush, str]] = []
+        told = set()
         for n in notices:  # "confirmed" comes before "reminder"
             if n.key in told:
                 continue
@@ -270,14 +277,19 @@ class Notifier:
                 # told everything after the reminder time: the reminder would only repeat it
                 self.pusher.skip(n.reminder_key, "reminder", n.user_id, n.booking_id, now_s)
                 told.add(n.reminder_key)
+        for p in town:  # after the rides' (an emergency goes over the cap)
+            cap = None if p.uncapped else self.config.push_daily_cap
+            retry = self.pusher.claim(p.key, p.kind, p.user_id, None, now_s, cap)
+            if retry is not None:
+                claimed.append((p, retry))
         return claimed
 
-    async def tick(self, now_s: int | None = None) -> list[Notice]:
+    async def tick(self, now_s: int | None = None) -> list[Notice | TownPush]:
         """Push what is due at ``now_s`` (default: the service clock); returns what was sent."""
         now = self.clock() if now_s is None else now_s
         claimed = await anyio.to_thread.run_sync(self._claim_due, now)
         results, sent = [], []
-        for notice, retry in claimed:
+        for notice, retry in claimed:  # a ride's notification or a town push
             again = (
                 await anyio.to_thread.run_sync(self.follow_up, notice.user_id)
                 if self.follow_up
@@ -289,4 +301,12 @@ class Notifier:
                 sent.append(notice)
         if results:
             await anyio.to_thread.run_sync(self.pusher.record, results, now)
+        town = [n for n in sent if isinstance(n, TownPush)]
+        if town:
+            await anyio.to_thread.run_sync(self._count_sent, town)
         return sent
+
+    def _count_sent(self, sent: list[TownPush]) -> None:
+        with self.sessions() as session:
+            town_push.count_sent(session, sent)
+            session.commit()
