@@ -42,3 +42,48 @@ def guide(world: World) -> s.Guide:
                    for name, points in sorted(by_district.items())],
         attribution="地図データ © OpenStreetMap contributors (ODbL)",
     )  # fmt: skip
+
+
+def faq_facts(world: World) -> dict[str, str]:
+    """The bus's facts an answer of the FAQ bot may name (``town.faq.PLACEHOLDERS``), in
+    the words of the guide, from the live configuration: hours, fares, phone, rules."""
+    g = guide(world)
+    policy = world.config.policy
+
+    def said(h: s.GuideHours) -> str:
+        def t(hhmm: str) -> str:
+            hh, mm = (int(x) for x in hhmm.split(":"))
+            return f"{hh}時" + (f"{mm}分" if mm else "")
+
+        return f"{t(h.opens)}〜{t(h.closes)}"
+
+    by_day = {h.days: said(h) for h in g.hours}
+    weekend = {by_day["土曜日"], by_day["日曜日"], by_day["祝日"]}
+    weekend_hours = (
+        f"土日・祝日 {by_day['土曜日']}"
+        if len(weekend) == 1
+        else f"土曜日 {by_day['土曜日']}、日曜日 {by_day['日曜日']}、祝日 {by_day['祝日']}"
+    )
+    fares = {k: f"{v:,}円" if v else "無料" for k, v in world.config.fares.items()}
+    phone = g.phone or "町役場"
+    return {
+        "service": g.service,
+        "town": world.area.name,
+        "phone": phone,
+        "town_phone": phone,  # the configuration names no town-hall number: the operator's
+        "weekday_hours": f"平日 {by_day['平日']}",
+        "weekend_hours": weekend_hours,
+        "hours": f"平日 {by_day['平日']}、{weekend_hours}",
+        "closed_days": "、".join(g.closed_days) or "ありません",
+        "fares": "、".join(
+            f"{f.who} {fares.get(k, '')}" for k, f in zip(world.config.fares, g.fares, strict=True)
+        ),
+        **{f"fare_{k}": v for k, v in fares.items()},
+        "how_to_book": f"LINEの「予約する」、お電話({phone})、町の予約アプリで予約できます。",
+        "book_ahead_days": str(g.book_ahead_days),
+        "cancel_before_min": str(g.cancel_before_min),
+        "no_show_limit": str(policy.no_show_limit),
+        "no_show_window_days": str(policy.no_show_window_days),
+        "no_show_wait_min": str(max(1, round(policy.no_show_wait_s / 60))),
+        "wheelchair_vehicles": str(sum(1 for v in world.config.vehicles if v.wheelchairs > 0)),
+    }

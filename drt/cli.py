@@ -9,6 +9,7 @@ import typer
 from drt import (
     bench,
     db_ops_cli,
+    faq_cli,
     guide_cli,
     learn_cli,
     load_cli,
@@ -36,6 +37,7 @@ bench.app.command("load")(load_cli.load)
 bench.app.command("restart")(restart_cli.restart)
 bench.app.command("promises")(promises_cli.promises)
 bench.app.command("readings")(readings_cli.readings)
+bench.app.command("faq")(faq_cli.faq)
 app.add_typer(sim_cli.app, name="sim")
 app.add_typer(town_cli.app, name="town")
 app.add_typer(serve_cli.db_app, name="db")

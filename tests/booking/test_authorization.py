@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,36 @@ class Matrix:
         assert r.status_code == 201, r.text
         return str(r.json()["id"])
 
+    def notice(self) -> str:
+        """A notice scheduled for tomorrow (so that it can still be cancelled)."""
+        path, kw = new_notice(self, "operator")
+        r = self.svc.client.post(path, **{**kw, "headers": {**kw["headers"],
+                                                              **self.headers("operator")}})  # fmt: skip
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    def survey(self, opened: bool = False) -> str:
+        """A survey for everyone (draft, or open), residents A and B opted in to surveys."""
+        for who in ("resident_a", "resident_b"):
+            r = self.svc.client.put("/v1/town/subscriptions/me/surveys", json={},
+                                    headers=self.headers(who))  # fmt: skip
+            assert r.status_code == 200, r.text
+        r = self.svc.client.post("/v1/town/surveys", json=SURVEY, headers=self.headers("operator"))
+        assert r.status_code == 201, r.text
+        sid = str(r.json()["id"])
+        if opened:
+            r = self.svc.client.post(f"/v1/town/surveys/{sid}/open",
+                                     headers=self.headers("operator"))  # fmt: skip
+            assert r.status_code == 200, r.text
+        return sid
+
+    def ticket(self) -> str:
+        """A question resident A handed to staff."""
+        r = self.svc.client.post("/v1/town/faq/tickets", json={"question": "忘れ物をしました"},
+                                 headers=self.headers("resident_a"))  # fmt: skip
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
     def driver_session(self) -> str:
         r = self.svc.client.post(
             "/v1/driver/sessions", json={"device_token": DEVICE, "login": "1007", "pin": "4821"}
@@ -81,6 +112,24 @@ Build = Callable[[Matrix, str], Request]
 
 def fixed(path: str, **kw: Any) -> Build:
     return lambda _w, _caller: (path, kw)
+
+
+SURVEY = {"title": "表の検査", "segment": {},
+          "questions": [{"id": "q1", "kind": "single", "text": "乗りますか", "choices": ["はい", "いいえ"]}]}  # fmt: skip
+
+
+def answered_survey(w: Matrix, caller: str) -> Request:
+    """An open survey the caller answered (when a resident), to complete."""
+    sid = w.survey(opened=True)
+    w.svc.client.put(f"/v1/town/surveys/{sid}/answers/q1", json={"value": "はい"},
+                     headers=w.headers(caller))  # fmt: skip
+    return f"/v1/town/surveys/{sid}/complete", {}
+
+
+def new_notice(w: Matrix, _caller: str) -> Request:
+    when = datetime.now(UTC) + timedelta(days=1)
+    body = {"title": "表の検査", "body": "送られません(明日の予定)。", "send_at": when.isoformat()}
+    return "/v1/town/notices", {"json": body, "headers": {"Idempotency-Key": f"n-{w.unique()}"}}
 
 
 def new_resident(w: Matrix, _caller: str) -> Request:
@@ -164,6 +213,104 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
     ("get", "/v1/town/garbage/calendar"): (
         fixed("/v1/town/garbage/calendar"),
         (401, 403, 403, 200, 200, 403, 401),
+    ),
+    # opt-ins: a resident's own, or an operator's on their behalf
+    ("get", "/v1/town/subscriptions/me"): (
+        fixed("/v1/town/subscriptions/me"),
+        (401, 200, 200, 403, 403, 403, 401),
+    ),
+    ("put", "/v1/town/subscriptions/me/{service}"): (
+        fixed("/v1/town/subscriptions/me/notices", json={}),
+        (401, 200, 200, 403, 403, 403, 401),
+    ),
+    ("delete", "/v1/town/subscriptions/me/{service}"): (
+        fixed("/v1/town/subscriptions/me/notices"),
+        (401, 200, 200, 403, 403, 403, 401),
+    ),
+    ("get", "/v1/town/residents/{resident_id}/subscriptions"): (
+        lambda w, _c: (f"/v1/town/residents/{w.resident_a}/subscriptions", {}),
+        OK_STAFF,
+    ),
+    ("put", "/v1/town/residents/{resident_id}/subscriptions/{service}"): (
+        lambda w, _c: (f"/v1/town/residents/{w.resident_a}/subscriptions/surveys", {"json": {}}),
+        OK_STAFF,
+    ),
+    ("delete", "/v1/town/residents/{resident_id}/subscriptions/{service}"): (
+        lambda w, _c: (f"/v1/town/residents/{w.resident_a}/subscriptions/surveys", {}),
+        OK_STAFF,
+    ),
+    # notices: staff
+    ("post", "/v1/town/notices/preview"): (fixed("/v1/town/notices/preview", json={}), OK_STAFF),
+    ("post", "/v1/town/notices"): (new_notice, (401, 403, 403, 201, 201, 403, 401)),
+    ("get", "/v1/town/notices"): (fixed("/v1/town/notices"), OK_STAFF),
+    ("get", "/v1/town/notices/{notice_id}"): (
+        lambda w, c: (f"/v1/town/notices/{w.notice()}", {}),
+        OK_STAFF,
+    ),
+    ("post", "/v1/town/notices/{notice_id}/cancel"): (
+        lambda w, c: (f"/v1/town/notices/{w.notice()}/cancel", {}),
+        OK_STAFF,
+    ),
+    # the FAQ bot: anyone asks; a resident hands a question to staff; staff read and close
+    ("get", "/v1/town/faq"): (fixed("/v1/town/faq", params={"q": "運賃はいくら"}), (200,) * 7),
+    ("get", "/v1/town/faq/tickets"): (fixed("/v1/town/faq/tickets"), OK_STAFF),
+    ("get", "/v1/town/faq/misses"): (fixed("/v1/town/faq/misses"), OK_STAFF),
+    ("post", "/v1/town/faq/tickets"): (  # staff must name the resident: 422 without one
+        fixed("/v1/town/faq/tickets", json={"question": "バス停に屋根はありますか"}),
+        (401, 201, 201, 422, 422, 403, 401),
+    ),
+    ("post", "/v1/town/faq/tickets/{ticket_id}/close"): (
+        lambda w, _c: (f"/v1/town/faq/tickets/{w.ticket()}/close", {"json": {"note": "電話済み"}}),
+        (401, 403, 403, 200, 200, 403, 401),
+    ),
+    # surveys: staff define and read results; residents in the segment, opted in, answer
+    ("post", "/v1/town/surveys"): (
+        fixed("/v1/town/surveys", json=SURVEY),
+        (401, 403, 403, 201, 201, 403, 401),
+    ),
+    ("get", "/v1/town/surveys"): (fixed("/v1/town/surveys"), OK_STAFF),
+    ("get", "/v1/town/surveys/mine"): (
+        fixed("/v1/town/surveys/mine"),
+        (401, 200, 200, 403, 403, 403, 401),
+    ),
+    ("get", "/v1/town/surveys/{survey_id}"): (
+        lambda w, _c: (f"/v1/town/surveys/{w.survey(opened=True)}", {}),
+        (401, 200, 200, 200, 200, 403, 401),
+    ),
+    ("put", "/v1/town/surveys/{survey_id}"): (
+        lambda w, _c: (f"/v1/town/surveys/{w.survey()}", {"json": SURVEY}),
+        OK_STAFF,
+    ),
+    ("post", "/v1/town/surveys/{survey_id}/open"): (
+        lambda w, _c: (f"/v1/town/surveys/{w.survey()}/open", {}),
+        OK_STAFF,
+    ),
+    ("post", "/v1/town/surveys/{survey_id}/close"): (
+        lambda w, _c: (f"/v1/town/surveys/{w.survey(opened=True)}/close", {}),
+        OK_STAFF,
+    ),
+    ("post", "/v1/town/surveys/{survey_id}/preview"): (
+        lambda w, _c: (f"/v1/town/surveys/{w.survey()}/preview", {}),
+        OK_STAFF,
+    ),
+    ("get", "/v1/town/surveys/{survey_id}/results"): (
+        lambda w, _c: (f"/v1/town/surveys/{w.survey(opened=True)}/results", {}),
+        OK_STAFF,
+    ),
+    ("get", "/v1/town/surveys/{survey_id}/results.csv"): (
+        lambda w, _c: (f"/v1/town/surveys/{w.survey(opened=True)}/results.csv", {}),
+        OK_STAFF,
+    ),
+    ("put", "/v1/town/surveys/{survey_id}/answers/{question_id}"): (
+        lambda w, _c: (
+            f"/v1/town/surveys/{w.survey(opened=True)}/answers/q1",
+            {"json": {"value": "はい"}},
+        ),
+        (401, 200, 200, 403, 403, 403, 401),
+    ),
+    ("post", "/v1/town/surveys/{survey_id}/complete"): (
+        answered_survey,
+        (401, 200, 200, 403, 403, 403, 401),
     ),
     # with no DRT_METRICS_TOKEN, only from the machine itself (the test client is not)
     ("get", "/metrics"): (fixed("/metrics"), (403,) * 7),
