@@ -59,21 +59,22 @@ def _dictionary() -> Any:
 _threads = threading.local()
 
 
-def _sudachi() -> Any:
-    """This thread's tokenizer: a SudachiPy tokenizer refuses to be used by two threads at
-    once (the API's endpoints run in a thread pool), the dictionary is shared."""
-    tokenizer = getattr(_threads, "tokenizer", None)
-    if tokenizer is None:
+def sudachi(mode: str = "C") -> Any:
+    """This thread's tokenizer in split mode ``mode`` (``A``: the shortest units, ``C``: the
+    longest): a SudachiPy tokenizer refuses to be used by two threads at once (the API's
+    endpoints run in a thread pool); the dictionary is shared by all."""
+    tokenizers: dict[str, Any] = _threads.__dict__.setdefault("tokenizers", {})
+    if mode not in tokenizers:
         from sudachipy import SplitMode
 
-        tokenizer = _threads.tokenizer = _dictionary().tokenizer(mode=SplitMode.C)
-    return tokenizer
+        tokenizers[mode] = _dictionary().tokenizer(mode=getattr(SplitMode, mode))
+    return tokenizers[mode]
 
 
 def sudachi_reading(text: str) -> str:
     """SudachiPy (core dictionary, split mode C): each token's reading, symbols as written."""
     out: list[str] = []
-    for m in _sudachi().tokenize(text):
+    for m in sudachi().tokenize(text):
         surface = m.surface()
         symbol = m.part_of_speech()[0] in ("補助記号", "記号", "空白")
         out.append(surface if symbol or _AS_IS.fullmatch(surface) else m.reading_form())

@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -40,6 +40,7 @@ from common.errors import DrtError, InvalidInput, NotFound
 from common.ids import new_id
 from common.japanese import fold, hiragana
 from residents.service import Actor, audit
+from routing.readings import sudachi
 from town.models import FaqMiss, FaqTicket
 
 log = logging.getLogger(__name__)
@@ -229,28 +230,7 @@ def fill(answer: str, facts: Mapping[str, str]) -> str:
 # -- retrieval ---------------------------------------------------------------------------------
 
 
-@cache
-def _dictionary() -> Any:
-    from sudachipy import Dictionary
-
-    return Dictionary(dict="core")  # the costly part: once per process
-
-
-_threads = threading.local()
-
-
-def _tokenizer() -> Any:
-    """This thread's SudachiPy tokenizer (one may not be used by two threads at once; the
-    API answers in a thread pool). Split mode A: the shortest units, so 「予約取り消し」
-    meets 「予約を取り消す」."""
-    tokenizer = getattr(_threads, "tokenizer", None)
-    if tokenizer is None:
-        from sudachipy import SplitMode
-
-        tokenizer = _threads.tokenizer = _dictionary().tokenizer(mode=SplitMode.A)
-    return tokenizer
-
-
+# Split mode A (the shortest units), so 「予約取り消し」 meets 「予約を取り消す」.
 _FUNCTION_POS = ("助詞", "助動詞", "補助記号", "空白", "記号")
 
 
@@ -262,7 +242,7 @@ def content_words(text: str) -> list[str]:
     """The words that carry meaning (particles, auxiliaries and symbols left out), each as
     its dictionary form (乗れ → 乗る, いくら → 幾ら), folded."""
     out = []
-    for m in _tokenizer().tokenize(_clean(text)):
+    for m in sudachi("A").tokenize(_clean(text)):
         if m.part_of_speech()[0] not in _FUNCTION_POS:
             word = fold(m.normalized_form())
             if word:
@@ -274,7 +254,7 @@ def reading(text: str) -> str:
     """The whole text as it is read, in hiragana, symbols left out (料金 → りょうきん; kana
     as typed), so a question typed in kana meets one written in kanji."""
     parts = []
-    for m in _tokenizer().tokenize(_clean(text)):
+    for m in sudachi("A").tokenize(_clean(text)):
         if m.part_of_speech()[0] in ("補助記号", "空白", "記号"):
             continue
         surface = m.surface()
