@@ -237,13 +237,6 @@ def _now(host: DispatchHost) -> datetime:
     return datetime.fromtimestamp(host.clock(), UTC)
 
 
-def _districts(session: Session) -> list[str]:
-    try:
-        return [a.name for a in calendars.current(session).areas]
-    except calendars.NoGarbageCalendar:
-        return []
-
-
 @town.post("/notices/preview", response_model=SegmentPreview)
 def preview_notice(
     session: SessionDep, actor: ActorDep, host: HostDep, body: PreviewIn
@@ -252,7 +245,7 @@ def preview_notice(
     people.require_staff(actor, "operator", "admin")
     today = host.world.config.calendar.local_date(host.clock())
     service = "disaster" if body.emergency else "notices"
-    found = segments.members(session, body.segment, service, today, _districts(session))
+    found = segments.members(session, body.segment, service, today, host.world.stops.districts())
     return SegmentPreview(
         residents=len(found),
         line_users=sum(len(m.line_user_ids) for m in found),

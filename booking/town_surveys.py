@@ -19,7 +19,6 @@ from pydantic import BaseModel, Field, StrictInt, StrictStr
 from booking.endpoints import ActorDep
 from common.clock import at
 from common.errors import Forbidden
-from common.settings import load_settings
 from core.host import DispatchHost
 from core.web import HostDep, SessionDep, page_file
 from residents import service as people
@@ -144,15 +143,6 @@ def _today(host: DispatchHost) -> date:
     return host.world.config.calendar.local_date(host.clock())
 
 
-def _known(host: DispatchHost) -> list[str]:
-    """The 大字 names the town's meeting points give (for addresses without 「大字」)."""
-    return sorted({p.district for p in host.world.stops.points if p.district})
-
-
-def _secret() -> bytes:
-    return sv.server_secret(load_settings())
-
-
 def _resident(actor: Actor) -> None:
     if actor.kind != "resident":
         raise Forbidden("住民の方のログインで開いてください。",
@@ -182,8 +172,8 @@ def list_surveys(session: SessionDep, actor: ActorDep) -> list[SurveyView]:
 def my_surveys(session: SessionDep, host: HostDep, actor: ActorDep) -> list[MySurvey]:
     """The open surveys the resident may answer (in the segment, opted in to surveys)."""
     _resident(actor)
-    secret = _secret()
-    rows = sv.open_for(session, actor.id, _today(host), _now(host), _known(host))
+    secret = sv.process_secret()
+    rows = sv.open_for(session, actor.id, _today(host), _now(host), host.world.stops.districts())
     return [_mine(sv.progress(session, r, actor.id, secret)) for r in rows]
 
 
@@ -196,8 +186,8 @@ def read_survey(
     if actor.is_staff:
         people.require_staff(actor, *sv.STAFF)
         return _view(sv.get(session, survey_id))
-    row = sv.for_resident(session, survey_id, actor.id, _today(host), _known(host))
-    return _mine(sv.progress(session, row, actor.id, _secret()))
+    row = sv.for_resident(session, survey_id, actor.id, _today(host), host.world.stops.districts())
+    return _mine(sv.progress(session, row, actor.id, sv.process_secret()))
 
 
 @api.put("/{survey_id}", response_model=SurveyView)
@@ -232,7 +222,9 @@ def preview_survey(
 ) -> Preview:  # fmt: skip
     """How many residents the segment (or the survey's own) is, opted in to surveys."""
     seg = body.segment if body is not None else None
-    return Preview(count=sv.preview(session, actor, survey_id, seg, _today(host), _known(host)))
+    return Preview(
+        count=sv.preview(session, actor, survey_id, seg, _today(host), host.world.stops.districts())
+    )
 
 
 @api.get("/{survey_id}/results", response_model=Results)
@@ -265,8 +257,8 @@ def answer_question(
     """Answer one question (again, to change it, until completed); 422 ``answer_invalid``
     says what is expected, 409 ``survey_already_answered`` after completion."""
     _resident(actor)
-    row = sv.for_resident(session, survey_id, actor.id, _today(host), _known(host))
-    return _mine(sv.answer(session, row, actor.id, question_id, body.value, _secret(), "app",
+    row = sv.for_resident(session, survey_id, actor.id, _today(host), host.world.stops.districts())
+    return _mine(sv.answer(session, row, actor.id, question_id, body.value, sv.process_secret(), "app",
                            _now(host)))  # fmt: skip
 
 
@@ -277,8 +269,8 @@ def complete_survey(
     """Send the answers (every required question answered, else 409 ``survey_incomplete``
     with the ``missing`` ones); completing again changes nothing."""
     _resident(actor)
-    row = sv.for_resident(session, survey_id, actor.id, _today(host), _known(host))
-    return _mine(sv.complete(session, row, actor.id, _secret(), "app", _now(host)))
+    row = sv.for_resident(session, survey_id, actor.id, _today(host), host.world.stops.districts())
+    return _mine(sv.complete(session, row, actor.id, sv.process_secret(), "app", _now(host)))
 
 
 # -- the answer page (no internet: its own files) ---------------------------------------------

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     log_format: str = "json"
     """``json`` (one object per line, for a log collector) or ``text`` (uvicorn's, for a person)."""
 
+    public_url: str = ""
+    """The app's address as residents reach it (``https://…``): links in LINE messages (a
+    survey's answer page); empty: no links."""
+
     # -- the LINE official account (line_channel/, docs/line.md); off while the secret is empty
     line_channel_secret: str = ""
     """The channel secret: verifies ``x-line-signature`` on webhook bodies."""

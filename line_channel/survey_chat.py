@@ -19,7 +19,6 @@ says so politely. Postbacks: ``sv_start``, ``sv_a`` (an answer), ``sv_t`` (mark 
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from typing import Any
 
@@ -41,24 +40,15 @@ ACTIONS = ("sv_start", "sv_a", "sv_t", "sv_later")
 RESUME_WORDS = {"アンケート", "アンケートに答える", "アンケートの続き", "あんけーと"}
 TEXT_WAIT_S = 1800  # a typed answer is taken for this long after the question was asked
 PAGE_PATH = "/town/surveys/"
-PUBLIC_URL_ENV = "DRT_PUBLIC_URL"  # the app's address as residents reach it (https://…)
 
 
 def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().replace(" ", "")
 
 
-def _known(world: World) -> list[str]:
-    return sorted({p.district for p in world.stops.points if p.district})
-
-
-def _secret() -> bytes:
-    return sv.server_secret(load_settings())
-
-
 def page_url(survey_id: str) -> str | None:
     """The answer page of a survey, when the app's public address is configured."""
-    base = os.environ.get(PUBLIC_URL_ENV, "").strip().rstrip("/")
+    base = load_settings().public_url.strip().rstrip("/")
     if not base.startswith(("https://", "http://")):
         return None
     return f"{base}{PAGE_PATH}?s={survey_id}"
@@ -177,8 +167,8 @@ class SurveyTurn:
         self.session, self.world, self.rid, self.now_s = session, world, resident_id, now_s
         self.now = at(now_s)
         self.today = world.config.calendar.local_date(now_s)
-        self.known = _known(world)
-        self.secret = _secret()
+        self.known = world.stops.districts()
+        self.secret = sv.process_secret()
 
     def open_surveys(self) -> list[Survey]:
         return list(self.session.scalars(select(Survey).where(Survey.status == "open")
@@ -339,11 +329,12 @@ def due_invitations(session: Session, world: World, now_s: int) -> list[TownPush
             if sv.is_open(r, now)]  # fmt: skip
     if not rows:
         return []
-    today, known, secret = world.config.calendar.local_date(now_s), _known(world), _secret()
+    today, known = world.config.calendar.local_date(now_s), world.stops.districts()
+    secret = sv.process_secret()
     out = []
     for survey in rows:
-        pushed = set(session.scalars(select(LinePush.key).where(
-            LinePush.key.like(f"survey:{survey.id}:%"))))  # fmt: skip
+        pushed = set(session.scalars(select(LinePush.key).where(  # a pending one is retried
+            LinePush.key.like(f"survey:{survey.id}:%"), LinePush.status != "pending")))  # fmt: skip
         done = set(session.scalars(select(SurveyResponse.respondent_key).where(
             SurveyResponse.survey_id == survey.id, SurveyResponse.completed_at.is_not(None))))  # fmt: skip
         url = page_url(survey.id)

@@ -46,14 +46,6 @@ def due(session: Session, world: World, now_s: int) -> list[TownPush]:
     return pushes
 
 
-def _districts(session: Session) -> list[str]:
-    """The 大字 names the calendar in force knows (for addresses written without 大字)."""
-    try:
-        return [a.name for a in calendars.current(session).areas]
-    except calendars.NoGarbageCalendar:
-        return []
-
-
 def notice_pushes(session: Session, world: World, now_s: int) -> list[TownPush]:
     now = at(now_s)
     today = world.config.calendar.local_date(now_s)
@@ -61,7 +53,7 @@ def notice_pushes(session: Session, world: World, now_s: int) -> list[TownPush]:
     for n in notices.delivering(session, now):
         message = tm.notice(n.title, n.body, n.emergency)
         kind = "emergency" if n.emergency else "notice"
-        for member in notices.recipients(session, n, today, _districts(session)):
+        for member in notices.recipients(session, n, today, world.stops.districts()):
             out += [TownPush(f"notice:{n.id}:{uid}", kind, uid, [message], n.emergency)
                     for uid in member.line_user_ids]  # fmt: skip
     return out

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from common.errors import DrtError
 from routing.area import InvalidGeoJSON, read_geojson
-from routing.names import SHORT_NAME_MAX, short_name
+from routing.names import SHORT_NAME_MAX, district_label, short_name
 
 if TYPE_CHECKING:
     from routing.readings import Reader
@@ -153,6 +153,11 @@ class MeetingPointSet:
                     f"Id {p.id} is not below next_id {self.next_id}",
                     id=p.id,
                 )
+
+    def districts(self) -> list[str]:
+        """The 大字 (and 丁目) the meeting points lie in, as residents name them (「中山」):
+        what a resident's address is placed in when it omits the word 大字."""
+        return sorted({district_label(p.district) for p in self.points if p.district})
 
     def get(self, stop_id: str) -> MeetingPoint:
         for p in self.points:

@@ -32,6 +32,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -41,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from common.errors import DrtError, InvalidInput, NotFound
 from common.ids import new_id
-from common.settings import Settings
+from common.settings import Settings, load_settings
 from residents import service as people
 from town import segments
 from town.models import Survey, SurveyResponse
@@ -329,6 +330,12 @@ def server_secret(settings: Settings) -> bytes:
     the same while a survey is open, or a resident could answer twice."""
     material = settings.line_channel_secret or f"db:{settings.database_url}"
     return hmac.new(SECRET_LABEL, material.encode(), hashlib.sha256).digest()
+
+
+@cache
+def process_secret() -> bytes:
+    """:func:`server_secret` of this process's settings, read once."""
+    return server_secret(load_settings())
 
 
 def respondent_key(survey: Survey, resident_id: str, secret: bytes) -> str:

@@ -158,6 +158,20 @@ def test_only_residents_in_the_segment_and_opted_in_see_it(town: Town) -> None:
     assert wider["count"] == 2
 
 
+def test_an_address_without_the_word_daiji_is_in_its_district(town: Town) -> None:
+    """「鞍手町中山7」 is in 中山 (the meeting points' 大字, named as residents name them)."""
+    d, token_d = town.svc.register("090-2000-0004", address="鞍手町中山7")
+    with town.svc.db.sessionmaker()() as s:
+        s.add(
+            Subscription(resident_id=d, service="surveys", options={}, started_at=datetime.now(UTC))
+        )
+        s.commit()
+    sid = town.opened()
+    assert town.ok("operator", "post", f"{BASE}/{sid}/preview")["count"] == 2  # A and D
+    town.tokens["D"] = token_d
+    assert [m["id"] for m in town.ok("D", "get", f"{BASE}/mine")] == [sid]
+
+
 def test_answer_complete_and_read_the_results(town: Town) -> None:
     sid = town.opened()
     p = town.ok("resident", "put", f"{BASE}/{sid}/answers/q1", json={"value": "よく乗る"})

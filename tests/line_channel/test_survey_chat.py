@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from line_channel import repository as line_channel_repo
 from line_channel import survey_chat
 from line_channel.town_push import TownPush
+from tests.booking.conftest import START
 from tests.line_channel.conftest import Line, buttons, data_of, quick_replies, texts
 from town.models import Subscription, SurveyResponse
 
@@ -190,3 +192,16 @@ def test_the_invitation_links_the_page_when_the_address_is_known(
     sent = push(line, invitations(line)[0])
     link = next(a for a in buttons(sent) if a["type"] == "uri")
     assert link["uri"] == f"https://bus.example.jp/town/surveys/?s={sid}"
+
+
+def test_an_invitation_deferred_by_line_is_offered_again_and_a_sent_one_not(line: Line) -> None:
+    rid = line.link(USER)
+    opt_in(line, rid)
+    open_survey(line)
+    (p,) = invitations(line)
+    with line.db.sessionmaker()() as s:  # LINE answered 429 the first time: left pending
+        line_channel_repo.claim_push(s, p.key, p.user_id, p.kind, None, START.date(), START, None)
+        s.commit()
+    assert [i.key for i in invitations(line)] == [p.key]  # the notifier's claim retries it
+    push(line, p)
+    assert invitations(line) == []
