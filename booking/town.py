@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from booking.endpoints import ActorDep, idempotency_key
 from common.clock import now_utc
 from common.errors import Forbidden, IdempotencyKeyReused
-from core.host import DispatchHost
 from core.models import IdempotencyKey
 from core.web import HostDep, SessionDep
 from residents import service as people
@@ -233,10 +232,6 @@ def _notice_view(row: TownNotice) -> NoticeView:
                       pushes_sent=row.recipients or 0)  # fmt: skip
 
 
-def _now(host: DispatchHost) -> datetime:
-    return datetime.fromtimestamp(host.clock(), UTC)
-
-
 @town.post("/notices/preview", response_model=SegmentPreview)
 def preview_notice(
     session: SessionDep, actor: ActorDep, host: HostDep, body: PreviewIn
@@ -271,7 +266,7 @@ def create_notice(
                 "This Idempotency-Key was used with a different notice. Use a new key.",
             )
         return _notice_view(notices.get(session, str(stored.body["id"])))
-    row = notices.create(session, actor, body, _now(host))
+    row = notices.create(session, actor, body, host.now())
     session.add(IdempotencyKey(actor=actor.key, key=f"notice:{key}", request_hash=digest,
                                status_code=201, body={"id": row.id}, created_at=now_utc()))  # fmt: skip
     session.flush()
@@ -295,4 +290,4 @@ def cancel_notice(
     session: SessionDep, actor: ActorDep, host: HostDep, notice_id: str
 ) -> NoticeView:
     """Cancel a scheduled notice before its time (again: the same answer)."""
-    return _notice_view(notices.cancel(session, actor, notice_id, _now(host)))
+    return _notice_view(notices.cancel(session, actor, notice_id, host.now()))

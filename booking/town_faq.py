@@ -7,17 +7,16 @@ from the live configuration (``core.guide.faq_facts``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from booking.endpoints import ActorDep
-from common.errors import Forbidden, InvalidInput, NotFound
+from common.errors import Forbidden, InvalidInput
 from core.guide import faq_facts
 from core.web import HostDep, SessionDep
-from residents import models as rm
 from residents import service as people
 from town import faq as qa
 from town.models import FaqTicket
@@ -75,10 +74,6 @@ def _ticket(t: FaqTicket) -> Ticket:
                   note=t.note)  # fmt: skip
 
 
-def _now(host: HostDep) -> datetime:
-    return datetime.fromtimestamp(host.clock(), UTC)
-
-
 @faq.get("", response_model=FaqAnswer)
 def ask(
     session: SessionDep,
@@ -92,7 +87,7 @@ def ask(
     facts = faq_facts(world)
     found = bot.answer(q, facts)
     if found is None:
-        qa.record_miss(session, q, "app", _now(host))
+        qa.record_miss(session, q, "app", host.now())
         best = bot.ranked(q)[0][1]
         return FaqAnswer(
             answered=False, entry_id=None, question=None, score=round(best, 4),
@@ -116,17 +111,15 @@ def create_ticket(
         if not body.resident_id:
             raise InvalidInput("どの利用者の質問か(resident_id)を指定してください。",
                                "Staff must name the resident (resident_id).", field="resident_id")  # fmt: skip
-        if session.get(rm.Resident, body.resident_id) is None:
-            raise NotFound("その利用者は見つかりません。",
-                                          f"No resident {body.resident_id}.")  # fmt: skip
-        ticket = qa.create_ticket(session, body.question, "phone", _now(host),
+        people.get_resident(session, actor, body.resident_id)  # 404 for no such resident
+        ticket = qa.create_ticket(session, body.question, "phone", host.now(),
                                   resident_id=body.resident_id, by=actor)  # fmt: skip
         return _ticket(ticket)
     if body.resident_id not in (None, actor.id):
         raise Forbidden("ほかの方の問い合わせは作れません。",
-                               "A resident files tickets for themselves only.")  # fmt: skip
+                        "A resident files tickets for themselves only.")  # fmt: skip
     return _ticket(
-        qa.create_ticket(session, body.question, "app", _now(host), resident_id=actor.id)
+        qa.create_ticket(session, body.question, "app", host.now(), resident_id=actor.id)
     )
 
 
@@ -153,7 +146,7 @@ def close_ticket(
     """Close a ticket with a note of what staff answered (audited). Closing a closed ticket
     answers it unchanged."""
     people.require_staff(actor, "operator", "admin")
-    return _ticket(qa.close_ticket(session, actor, ticket_id, body.note, _now(host)))
+    return _ticket(qa.close_ticket(session, actor, ticket_id, body.note, host.now()))
 
 
 @faq.get("/misses", response_model=list[Miss])

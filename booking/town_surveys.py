@@ -17,7 +17,6 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field, StrictInt, StrictStr
 
 from booking.endpoints import ActorDep
-from common.clock import at
 from common.errors import Forbidden
 from core.host import DispatchHost
 from core.web import HostDep, SessionDep, page_file
@@ -135,10 +134,6 @@ def _mine(p: sv.Progress) -> MySurvey:
                     completed=p.completed)  # fmt: skip
 
 
-def _now(host: DispatchHost) -> datetime:
-    return at(host.clock())
-
-
 def _today(host: DispatchHost) -> date:
     return host.world.config.calendar.local_date(host.clock())
 
@@ -159,7 +154,7 @@ def create_survey(
     """A draft survey (operators and admins): up to 20 questions, each ``single``,
     ``multiple`` (2–10 choices of at most 20 characters), ``scale`` (``min``–``max``, 1–5 by
     default) or ``text``; 422 ``survey_invalid`` names the first problem."""
-    return _view(sv.create(session, actor, body, _now(host)))
+    return _view(sv.create(session, actor, body, host.now()))
 
 
 @api.get("", response_model=list[SurveyView])
@@ -173,7 +168,7 @@ def my_surveys(session: SessionDep, host: HostDep, actor: ActorDep) -> list[MySu
     """The open surveys the resident may answer (in the segment, opted in to surveys)."""
     _resident(actor)
     secret = sv.process_secret()
-    rows = sv.open_for(session, actor.id, _today(host), _now(host), host.world.stops.districts())
+    rows = sv.open_for(session, actor.id, _today(host), host.now(), host.world.stops.districts())
     return [_mine(sv.progress(session, r, actor.id, secret)) for r in rows]
 
 
@@ -195,7 +190,7 @@ def update_survey(
     session: SessionDep, host: HostDep, actor: ActorDep, survey_id: SurveyId, body: sv.SurveyIn
 ) -> SurveyView:
     """Replace a draft (409 ``survey_not_changeable`` once open)."""
-    return _view(sv.update(session, actor, survey_id, body, _now(host)))
+    return _view(sv.update(session, actor, survey_id, body, host.now()))
 
 
 @api.post("/{survey_id}/open", response_model=SurveyView)
@@ -206,7 +201,7 @@ def open_survey(
     """Start taking answers (from ``segment``, or the draft's own); invitations go out by
     LINE to the segment's residents opted in to surveys."""
     seg = body.segment if body is not None else None
-    return _view(sv.open_survey(session, actor, survey_id, seg, _now(host)))
+    return _view(sv.open_survey(session, actor, survey_id, seg, host.now()))
 
 
 @api.post("/{survey_id}/close", response_model=SurveyView)
@@ -259,7 +254,7 @@ def answer_question(
     _resident(actor)
     row = sv.for_resident(session, survey_id, actor.id, _today(host), host.world.stops.districts())
     return _mine(sv.answer(session, row, actor.id, question_id, body.value, sv.process_secret(), "app",
-                           _now(host)))  # fmt: skip
+                           host.now()))  # fmt: skip
 
 
 @api.post("/{survey_id}/complete", response_model=MySurvey)
@@ -270,7 +265,7 @@ def complete_survey(
     with the ``missing`` ones); completing again changes nothing."""
     _resident(actor)
     row = sv.for_resident(session, survey_id, actor.id, _today(host), host.world.stops.districts())
-    return _mine(sv.complete(session, row, actor.id, sv.process_secret(), "app", _now(host)))
+    return _mine(sv.complete(session, row, actor.id, sv.process_secret(), "app", host.now()))
 
 
 # -- the answer page (no internet: its own files) ---------------------------------------------

@@ -43,6 +43,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 import redis
@@ -51,7 +52,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from common import metrics
-from common.clock import now_utc
+from common.clock import at, now_utc
 from common.errors import DrtError, ServiceBusy, ServiceUnavailable
 from common.keys import RedisKeys
 from common.redis import KEPT_TTL_MS, LOCK_WAIT_S, RedisLock
@@ -398,6 +399,10 @@ class DispatchHost:
         if behind:
             with self.write():
                 pass  # the turn's housekeeping re-times them
+
+    def now(self) -> datetime:
+        """The service clock's time (simulated in tests and demos), as an aware datetime."""
+        return at(self.clock())
 
     @contextmanager
     def read(self) -> Iterator[DispatchView]:

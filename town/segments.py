@@ -29,7 +29,6 @@ from town.models import Subscription
 
 ELIGIBILITY = ("resident", "commuter", "student")
 CHANNELS = ("line", "phone", "app")
-SERVICES = ("garbage", "notices", "disaster", "surveys")
 BANDS = tuple(label for _, label in AGE_BANDS)
 
 

@@ -89,11 +89,3 @@ def unsubscribe(session: Session, actor: people.Actor, resident_id: str, service
     people.audit(session, actor, "town.unsubscribe", resident_id, service=service)
     session.flush()
     return True
-
-
-def remove_all(session: Session, resident_id: str) -> int:
-    """Every opt-in of a resident whose account is closed (nothing more is sent to them)."""
-    rows = list(of(session, resident_id).values())
-    for row in rows:
-        session.delete(row)
-    return len(rows)
