@@ -209,6 +209,7 @@ class NoticeView(BaseModel):
     send_at: datetime | None
     sent_at: datetime | None
     created_by: str
+    created_by_name: str = Field(description="the staff account's display name")
     created_at: datetime
     pushes_sent: int = Field(description="LINE pushes that reached a user so far")
 
@@ -220,16 +221,39 @@ class SegmentPreview(BaseModel):
     by_age_band: dict[str, int]
 
 
+class SegmentOptions(BaseModel):
+    districts: list[str] = Field(description="大字 the meeting points name (中山 …)")
+    age_bands: list[str]
+    eligibility: list[str]
+    channels: list[str]
+
+
 class PreviewIn(BaseModel):
     segment: segments.SegmentIn = Field(default_factory=segments.SegmentIn)
     emergency: bool = False
 
 
-def _notice_view(row: TownNotice) -> NoticeView:
-    return NoticeView(id=row.id, title=row.title, body=row.body, segment=row.segment,
-                      emergency=row.emergency, status=row.status, send_at=row.send_at,
-                      sent_at=row.sent_at, created_by=row.created_by, created_at=row.created_at,
-                      pushes_sent=row.recipients or 0)  # fmt: skip
+def _notice_views(session: Session, rows: list[TownNotice]) -> list[NoticeView]:
+    names = people.staff_names(session, {r.created_by for r in rows})
+    return [NoticeView(id=row.id, title=row.title, body=row.body, segment=row.segment,
+                       emergency=row.emergency, status=row.status, send_at=row.send_at,
+                       sent_at=row.sent_at, created_by=row.created_by,
+                       created_by_name=names.get(row.created_by, row.created_by),
+                       created_at=row.created_at, pushes_sent=row.recipients or 0)
+            for row in rows]  # fmt: skip
+
+
+def _notice_view(session: Session, row: TownNotice) -> NoticeView:
+    return _notice_views(session, [row])[0]
+
+
+@town.get("/segments/options", response_model=SegmentOptions)
+def segment_options(actor: ActorDep, host: HostDep) -> SegmentOptions:
+    """What a segment of a notice or survey can be filtered by (staff): the console's choices."""
+    people.require_staff(actor, "operator", "admin")
+    return SegmentOptions(districts=sorted(host.world.stops.districts()),
+                          age_bands=list(segments.BANDS), eligibility=list(segments.ELIGIBILITY),
+                          channels=list(segments.CHANNELS))  # fmt: skip
 
 
 @town.post("/notices/preview", response_model=SegmentPreview)
@@ -265,24 +289,24 @@ def create_notice(
                 "同じ受付番号(Idempotency-Key)で、違うお知らせが送られました。新しい番号で送ってください。",
                 "This Idempotency-Key was used with a different notice. Use a new key.",
             )
-        return _notice_view(notices.get(session, str(stored.body["id"])))
+        return _notice_view(session, notices.get(session, str(stored.body["id"])))
     row = notices.create(session, actor, body, host.now())
     session.add(IdempotencyKey(actor=actor.key, key=f"notice:{key}", request_hash=digest,
                                status_code=201, body={"id": row.id}, created_at=now_utc()))  # fmt: skip
     session.flush()
-    return _notice_view(row)
+    return _notice_view(session, row)
 
 
 @town.get("/notices", response_model=list[NoticeView])
 def list_notices(session: SessionDep, actor: ActorDep) -> list[NoticeView]:
     """The newest notices first (staff)."""
-    return [_notice_view(r) for r in notices.listing(session, actor)]
+    return _notice_views(session, list(notices.listing(session, actor)))
 
 
 @town.get("/notices/{notice_id}", response_model=NoticeView)
 def get_notice(session: SessionDep, actor: ActorDep, notice_id: str) -> NoticeView:
     people.require_staff(actor, "operator", "admin")
-    return _notice_view(notices.get(session, notice_id))
+    return _notice_view(session, notices.get(session, notice_id))
 
 
 @town.post("/notices/{notice_id}/cancel", response_model=NoticeView)
@@ -290,4 +314,4 @@ def cancel_notice(
     session: SessionDep, actor: ActorDep, host: HostDep, notice_id: str
 ) -> NoticeView:
     """Cancel a scheduled notice before its time (again: the same answer)."""
-    return _notice_view(notices.cancel(session, actor, notice_id, host.now()))
+    return _notice_view(session, notices.cancel(session, actor, notice_id, host.now()))

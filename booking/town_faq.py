@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from booking.endpoints import ActorDep
 from common.errors import Forbidden, InvalidInput
@@ -56,6 +57,7 @@ class Ticket(BaseModel):
     created_at: datetime
     closed_at: datetime | None
     closed_by: str | None
+    closed_by_name: str | None = Field(description="the staff account's display name")
     note: str
 
 
@@ -67,11 +69,17 @@ class Miss(BaseModel):
     channels: list[str]
 
 
-def _ticket(t: FaqTicket) -> Ticket:
-    return Ticket(id=t.id, question=t.question, resident_id=t.resident_id,
-                  line_user_id=t.line_user_id, channel=t.channel, status=t.status,
-                  created_at=t.created_at, closed_at=t.closed_at, closed_by=t.closed_by,
-                  note=t.note)  # fmt: skip
+def _tickets(session: Session, rows: list[FaqTicket]) -> list[Ticket]:
+    names = people.staff_names(session, {t.closed_by for t in rows})
+    return [Ticket(id=t.id, question=t.question, resident_id=t.resident_id,
+                   line_user_id=t.line_user_id, channel=t.channel, status=t.status,
+                   created_at=t.created_at, closed_at=t.closed_at, closed_by=t.closed_by,
+                   closed_by_name=names.get(t.closed_by) if t.closed_by else None, note=t.note)
+            for t in rows]  # fmt: skip
+
+
+def _ticket(session: Session, t: FaqTicket) -> Ticket:
+    return _tickets(session, [t])[0]
 
 
 @faq.get("", response_model=FaqAnswer)
@@ -114,12 +122,12 @@ def create_ticket(
         people.get_resident(session, actor, body.resident_id)  # 404 for no such resident
         ticket = qa.create_ticket(session, body.question, "phone", host.now(),
                                   resident_id=body.resident_id, by=actor)  # fmt: skip
-        return _ticket(ticket)
+        return _ticket(session, ticket)
     if body.resident_id not in (None, actor.id):
         raise Forbidden("ほかの方の問い合わせは作れません。",
                         "A resident files tickets for themselves only.")  # fmt: skip
     return _ticket(
-        qa.create_ticket(session, body.question, "app", host.now(), resident_id=actor.id)
+        session, qa.create_ticket(session, body.question, "app", host.now(), resident_id=actor.id)
     )
 
 
@@ -132,7 +140,7 @@ def list_tickets(
     """Questions handed to staff, the one waiting longest first (operators and admins)."""
     people.require_staff(actor, "operator", "admin")
     rows = qa.list_tickets(session, None if status == "all" else status)
-    return [_ticket(t) for t in rows]
+    return _tickets(session, list(rows))
 
 
 @faq.post("/tickets/{ticket_id}/close", response_model=Ticket)
@@ -146,7 +154,7 @@ def close_ticket(
     """Close a ticket with a note of what staff answered (audited). Closing a closed ticket
     answers it unchanged."""
     people.require_staff(actor, "operator", "admin")
-    return _ticket(qa.close_ticket(session, actor, ticket_id, body.note, host.now()))
+    return _ticket(session, qa.close_ticket(session, actor, ticket_id, body.note, host.now()))
 
 
 @faq.get("/misses", response_model=list[Miss])

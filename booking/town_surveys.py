@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field, StrictInt, StrictStr
+from sqlalchemy.orm import Session
 
 from booking.endpoints import ActorDep
 from common.errors import Forbidden
@@ -56,6 +57,7 @@ class SurveyView(BaseModel):
     status: str = Field(description="draft | open | closed")
     closes_at: datetime | None
     created_by: str
+    created_by_name: str = Field(description="the staff account's display name")
     created_at: datetime
 
 
@@ -117,11 +119,19 @@ class Results(BaseModel):
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _view(row: Survey) -> SurveyView:
+def _views(session: Session, rows: list[Survey]) -> list[SurveyView]:
+    names = people.staff_names(session, {r.created_by for r in rows})
+    return [_view(session, r, names) for r in rows]
+
+
+def _view(session: Session, row: Survey, names: dict[str, str] | None = None) -> SurveyView:
+    if names is None:
+        names = people.staff_names(session, [row.created_by])
     return SurveyView(id=row.id, title=row.title, intro=row.intro,
                       questions=[Question(**q) for q in row.questions],
                       segment=SegmentIn.model_validate(row.segment), anonymous=row.anonymous,
                       status=row.status, closes_at=row.closes_at, created_by=row.created_by,
+                      created_by_name=names.get(row.created_by, row.created_by),
                       created_at=row.created_at)  # fmt: skip
 
 
@@ -154,13 +164,13 @@ def create_survey(
     """A draft survey (operators and admins): up to 20 questions, each ``single``,
     ``multiple`` (2–10 choices of at most 20 characters), ``scale`` (``min``–``max``, 1–5 by
     default) or ``text``; 422 ``survey_invalid`` names the first problem."""
-    return _view(sv.create(session, actor, body, host.now()))
+    return _view(session, sv.create(session, actor, body, host.now()))
 
 
 @api.get("", response_model=list[SurveyView])
 def list_surveys(session: SessionDep, actor: ActorDep) -> list[SurveyView]:
     """Every survey, newest first (operators and admins)."""
-    return [_view(r) for r in sv.listing(session, actor)]
+    return _views(session, list(sv.listing(session, actor)))
 
 
 @api.get("/mine", response_model=list[MySurvey])
@@ -180,7 +190,7 @@ def read_survey(
     is not for them)."""
     if actor.is_staff:
         people.require_staff(actor, *sv.STAFF)
-        return _view(sv.get(session, survey_id))
+        return _view(session, sv.get(session, survey_id))
     row = sv.for_resident(session, survey_id, actor.id, _today(host), host.world.stops.districts())
     return _mine(sv.progress(session, row, actor.id, sv.process_secret()))
 
@@ -190,7 +200,7 @@ def update_survey(
     session: SessionDep, host: HostDep, actor: ActorDep, survey_id: SurveyId, body: sv.SurveyIn
 ) -> SurveyView:
     """Replace a draft (409 ``survey_not_changeable`` once open)."""
-    return _view(sv.update(session, actor, survey_id, body, host.now()))
+    return _view(session, sv.update(session, actor, survey_id, body, host.now()))
 
 
 @api.post("/{survey_id}/open", response_model=SurveyView)
@@ -201,13 +211,13 @@ def open_survey(
     """Start taking answers (from ``segment``, or the draft's own); invitations go out by
     LINE to the segment's residents opted in to surveys."""
     seg = body.segment if body is not None else None
-    return _view(sv.open_survey(session, actor, survey_id, seg, host.now()))
+    return _view(session, sv.open_survey(session, actor, survey_id, seg, host.now()))
 
 
 @api.post("/{survey_id}/close", response_model=SurveyView)
 def close_survey(session: SessionDep, actor: ActorDep, survey_id: SurveyId) -> SurveyView:
     """No more answers."""
-    return _view(sv.close(session, actor, survey_id))
+    return _view(session, sv.close(session, actor, survey_id))
 
 
 @api.post("/{survey_id}/preview", response_model=Preview)

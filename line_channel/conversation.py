@@ -230,6 +230,8 @@ def intent(ev: Inbound, state: State) -> tuple[str, dict[str, str]]:
         return "sethome", {}
     if t in SETTINGS_WORDS:
         return "settings", {}
+    if t in ("質問する", "質問", "質問・使い方", "町への質問"):
+        return "ask", {}
     if (what := WHAT_GARBAGE.match(t)) is not None:
         return "garbage_what", {"item": what.group(1)}
     if (days := GARBAGE_DAYS.match(t)) is not None and state.step not in QUESTION_STEPS:
@@ -283,6 +285,7 @@ class Turn:
             "register": lambda: [msg.how_to_register(self.phone)],
             "garbage": lambda: self.garbage_days(params.get("area", "")),
             "garbage_what": lambda: self.garbage_what(params.get("item", "")),
+            "ask": lambda: [faq_chat.prompt()],
         }
         if action in common:
             return common[action]()

@@ -28,6 +28,18 @@ def staff_action(question: str) -> Message:
     return msg.postback("担当者につなぐ", "faq_staff", q=q)
 
 
+def prompt() -> Message:
+    """The rich menu's 「質問する」: say how to ask, and where the usage help is."""
+    return msg.text(
+        "町やバスについて、知りたいことを文章で送ってください。24時間お答えします。\n"
+        "たとえば「バスの料金は」「粗大ごみの出し方」「役場は何時まで」。\n"
+        "答えがわからないときは、担当者におつなぎします。",
+        msg.postback("使い方を見る", "help"),
+        msg.postback("予約する", "book"),
+        msg.quit_action(),
+    )
+
+
 def reply(
     session: Session, world: World, text: str, user_id: str, resident_id: str | None
 ) -> list[Message] | None:

@@ -1,7 +1,9 @@
-"""The rich menu: four large tiles that are always under the chat.
+"""The rich menu: six large tiles that are always under the chat, the bus on top and the
+town's services below.
 
-予約する / 予約の確認・キャンセル / 使い方 / 電話で予約 (with the operator's number on the
-tile itself). The image is drawn here (Pillow, IPAexGothic from matplotlib-fontja) so the
+予約する / 予約の確認・キャンセル / 電話で予約 (with the operator's number on the tile itself);
+ごみの日 / 質問・使い方 (the FAQ bot, and how to use the account) / 通知の設定 (each town
+service's opt-in). The image is drawn here (Pillow, IPAexGothic from matplotlib-fontja) so the
 phone number always matches the area's booking file; the menu's name carries a hash of
 its content, so a changed menu is created anew and an unchanged one is reused.
 """
@@ -15,22 +17,24 @@ from pathlib import Path
 from typing import Any
 
 WIDTH, HEIGHT = 2500, 1686
-TILES = (  # (action, label, lines on the tile, background)
-    ("book", "予約する", ("予約する",), "#0b6e4f"),
+COLUMNS, ROWS = 3, 2
+TILES = (  # (action, label, lines on the tile, background): white words on each (contrast ≥ 7:1)
+    ("book", "予約する", ("予約する",), "#0b5e44"),
     ("mine", "予約の確認", ("予約の確認", "キャンセル"), "#1d4e89"),
-    ("help", "使い方", ("使い方",), "#5b5b5b"),
     ("phone", "電話で予約", ("電話で予約",), "#8a3b12"),
+    ("garbage", "ごみの日", ("ごみの日",), "#3f5a17"),
+    ("ask", "質問・使い方", ("質問する", "使い方"), "#4b4b4b"),
+    ("settings", "通知の設定", ("通知の設定",), "#6b2d5c"),
 )
 
 
 def rich_menu(phone: str) -> dict[str, Any]:
-    """The rich menu object (Messaging API JSON), 2×2 tiles of postbacks."""
-    half_w, half_h = WIDTH // 2, HEIGHT // 2
+    """The rich menu object (Messaging API JSON), 3×2 tiles of postbacks."""
     areas = []
     for i, (action, display, _, _) in enumerate(TILES):
-        x, y = (i % 2) * half_w, (i // 2) * half_h
+        x, y, w, h = _bounds(i)
         areas.append({
-            "bounds": {"x": x, "y": y, "width": half_w, "height": half_h},
+            "bounds": {"x": x, "y": y, "width": w, "height": h},
             "action": {"type": "postback", "label": display, "data": f"a={action}",
                        "displayText": display},
         })  # fmt: skip
@@ -42,6 +46,14 @@ def rich_menu(phone: str) -> dict[str, Any]:
     }
     digest = hashlib.sha256(json.dumps([body, phone], sort_keys=True).encode()).hexdigest()
     return {**body, "name": f"kurate-drt-{digest[:12]}"}
+
+
+def _bounds(i: int) -> tuple[int, int, int, int]:
+    """Tile ``i``'s x, y, width and height; the last column and row take the odd pixels."""
+    col, row = i % COLUMNS, i // COLUMNS
+    x0, x1 = WIDTH * col // COLUMNS, WIDTH * (col + 1) // COLUMNS
+    y0, y1 = HEIGHT * row // ROWS, HEIGHT * (row + 1) // ROWS
+    return x0, y0, x1 - x0, y1 - y0
 
 
 def font_path() -> Path:
@@ -56,20 +68,19 @@ def rich_menu_image(phone: str) -> bytes:
 
     img = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(img)
-    big = ImageFont.truetype(str(font_path()), 150)
-    small = ImageFont.truetype(str(font_path()), 110)
-    half_w, half_h = WIDTH // 2, HEIGHT // 2
+    big = ImageFont.truetype(str(font_path()), 130)
+    small = ImageFont.truetype(str(font_path()), 96)
     for i, (action, _, lines, colour) in enumerate(TILES):
-        x, y = (i % 2) * half_w, (i // 2) * half_h
-        draw.rectangle((x + 12, y + 12, x + half_w - 12, y + half_h - 12), fill=colour)
+        x, y, tile_w, tile_h = _bounds(i)
+        draw.rectangle((x + 12, y + 12, x + tile_w - 12, y + tile_h - 12), fill=colour)
         rows: list[tuple[str, Any]] = [(line, big) for line in lines]
         if action == "phone":
             rows.append((phone, small))
         heights = [draw.textbbox((0, 0), t, font=f)[3] for t, f in rows]
-        top = y + (half_h - sum(heights) - 40 * (len(rows) - 1)) // 2
+        top = y + (tile_h - sum(heights) - 40 * (len(rows) - 1)) // 2
         for (t, f), h in zip(rows, heights, strict=True):
             w = draw.textlength(t, font=f)
-            draw.text((x + (half_w - w) / 2, top), t, font=f, fill="white")
+            draw.text((x + (tile_w - w) / 2, top), t, font=f, fill="white")
             top += h + 40
     out = io.BytesIO()
     img.save(out, format="PNG", optimize=True)

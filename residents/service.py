@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -145,6 +146,12 @@ def actor_names(session: Session, actors: list[tuple[str, str]]) -> dict[tuple[s
         ):
             out["resident", rid] = name
     return out
+
+
+def staff_names(session: Session, ids: Iterable[str | None]) -> dict[str, str]:
+    """Staff accounts' display names by id (an id not found is left out)."""
+    found = actor_names(session, [("staff", i) for i in ids if i])
+    return {i: name for (_, i), name in found.items()}
 
 
 # -- residents ---------------------------------------------------------------------------

@@ -54,6 +54,8 @@ function show(which) {
   $("reports").hidden = which !== "reports";
   $("points").hidden = which !== "points";
   $("staff").hidden = which !== "staff";
+  $("town").hidden = which !== "town";
+  $("to-town").classList.toggle("on", which === "town");
   $("rules").hidden = which !== "rules";
   $("to-rules").classList.toggle("on", which === "rules");
   $("to-points").classList.toggle("on", which === "points");
@@ -74,6 +76,8 @@ function signOut() {
   sessionStorage.removeItem("drt.console.user");
   setAdmin(false);
   $("staff").replaceChildren(); // staff.js builds it again for the next admin
+  $("town").replaceChildren(); // town.js: tickets and notices, built again on the next sign-in
+  $("c-town").replaceChildren();
   $("ru-table").tHead.replaceChildren(); // rules.js: the admins' inputs and 保存 too
   $("ru-table").tBodies[0].replaceChildren();
   $("ru-actions").replaceChildren();
@@ -120,6 +124,7 @@ async function choose(r) {
   $("c-close").hidden = Boolean(r.closed_at);
   $("trip-form").hidden = Boolean(r.closed_at);
   await loadTrips();
+  await callerOptIns(r); // town.js
 }
 
 // 退会: the resident asked for it on the phone or at the counter; refused (409) while a ride is still to take
@@ -491,6 +496,10 @@ $("to-points").addEventListener("click", guard(async () => {
 $("to-rules").addEventListener("click", guard(async () => {
   show("rules");
   await rulesPage(); // rules.js
+}));
+$("to-town").addEventListener("click", guard(async () => {
+  show("town");
+  await townPage(); // town.js
 }));
 $("to-staff").addEventListener("click", guard(async () => {
   show("staff");

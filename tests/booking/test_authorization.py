@@ -240,6 +240,7 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
         OK_STAFF,
     ),
     # notices: staff
+    ("get", "/v1/town/segments/options"): (fixed("/v1/town/segments/options"), OK_STAFF),
     ("post", "/v1/town/notices/preview"): (fixed("/v1/town/notices/preview", json={}), OK_STAFF),
     ("post", "/v1/town/notices"): (new_notice, (401, 403, 403, 201, 201, 403, 401)),
     ("get", "/v1/town/notices"): (fixed("/v1/town/notices"), OK_STAFF),

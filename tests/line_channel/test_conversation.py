@@ -335,10 +335,53 @@ def test_the_rich_menu_is_set_up_with_its_image(line: Line) -> None:
     assert st.default_rich_menu == line.channel.rich_menu_id
     menu = st.rich_menus[st.default_rich_menu]
     labels = [a["action"]["label"] for a in menu["areas"]]
-    assert labels == ["予約する", "予約の確認", "使い方", "電話で予約"]
+    assert labels == [
+        "予約する",
+        "予約の確認",
+        "電話で予約",
+        "ごみの日",
+        "質問・使い方",
+        "通知の設定",
+    ]
+    # six tiles, three by two, covering the image without overlap
+    covered = sum(a["bounds"]["width"] * a["bounds"]["height"] for a in menu["areas"])
+    assert covered == menu["size"]["width"] * menu["size"]["height"]
+    assert {(a["bounds"]["x"], a["bounds"]["y"]) for a in menu["areas"]} == {
+        (x, y) for x in (0, 833, 1666) for y in (0, 843)
+    }
     kind, png = st.rich_menu_images[st.default_rich_menu]
     assert kind == "image/png"
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_tile_of_the_rich_menu_answers(line: Line) -> None:
+    """Each tile's postback gets its own answer (never 「わかりませんでした」): the town's
+    services as much as the bus, for a linked resident and for someone not linked yet."""
+    from tests.line_channel.test_garbage import _import
+
+    _import(line)
+    menu = line.st.rich_menus[line.st.default_rich_menu]
+    taps = {a["action"]["label"]: a["action"]["data"] for a in menu["areas"]}
+    line.link(HANAKO)  # 鞍手町大字中山 1
+    expected = {
+        "予約する": "乗る場所",
+        "予約の確認": "予約",
+        "電話で予約": "電話",
+        "ごみの日": "中山のごみの日",
+        "質問・使い方": "文章で送ってください",
+        "通知の設定": "お知らせの設定",
+    }
+    for label, words in expected.items():
+        said = texts(line.tap(HANAKO, taps[label]))
+        assert words in said, (label, said)
+        assert "わかりませんでした" not in said, label
+        line.say(HANAKO, "やめる")
+    # typed instead of tapped
+    assert "文章で送ってください" in texts(line.say(HANAKO, "質問する"))
+    # not linked: the services that need no account still answer; the settings say how to link
+    assert "どの地区" in texts(line.tap("U-menu-unlinked", taps["ごみの日"]))
+    assert "文章で送ってください" in texts(line.tap("U-menu-unlinked", taps["質問・使い方"]))
+    assert "わかりませんでした" not in texts(line.tap("U-menu-unlinked", taps["通知の設定"]))
 
 
 def test_booking_for_another_day_with_the_picker(line: Line) -> None:
