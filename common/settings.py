@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     """The app's address as residents reach it (``https://…``): links in LINE messages (a
     survey's answer page); empty: no links."""
 
+    survey_key: str = ""
+    """The key of anonymous survey respondents' HMACs (town/surveys.py; at least 32
+    characters, kept outside the database so that a copy of it does not say who answered).
+    Set once: changing it while an anonymous survey is open lets a resident answer it again.
+    ``drt serve`` refuses to start without it; empty elsewhere (demo, tests): derived from
+    the database URL."""
+
     # -- the LINE official account (line_channel/, docs/line.md); off while the secret is empty
     line_channel_secret: str = ""
     """The channel secret: verifies ``x-line-signature`` on webhook bodies."""

@@ -126,12 +126,14 @@ def serve(
 ) -> None:
     """Run the booking service on PostgreSQL and Redis (DRT_DATABASE_URL, DRT_REDIS_URL)."""
     from server.seed import demo_leftovers
+    from town.surveys import survey_key_problems
 
     ctx: AppContext = typer_ctx.obj
     ctx.router()  # build the road graph cache once, before the workers start
     prepare_database(ctx.settings)
     with transaction(ctx.settings) as session:
         problems = demo_leftovers(ctx.settings, session)
+    problems += survey_key_problems(ctx.settings)
     if problems:
         for p in problems:
             console.print(f"[red]refused:[/red] {p}")

@@ -279,6 +279,7 @@ def service_env(database_url: str, redis_url: str, cache_dir: Path, **extra: str
         "DRT_CACHE_DIR": str(cache_dir.resolve()), "DRT_EMBEDDED": "0",
         "DRT_AREA": os.environ.get("DRT_AREA", str(ROOT / "areas" / "kurate" / "area.toml")),
         "PYTHONUNBUFFERED": "1",
+        "DRT_SURVEY_KEY": "load-and-fault-tests-survey-key-0123456789",
     })  # fmt: skip
     if env.pop("PYTHONDONTWRITEBYTECODE", None):
         # No bytecode in the work tree, but a cache elsewhere: a worker then starts in

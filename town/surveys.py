@@ -325,11 +325,29 @@ def preview(
 
 
 def server_secret(settings: Settings) -> bytes:
-    """The key of anonymous respondents' HMACs, derived from the server's secret settings
-    (the LINE channel secret; without one, the database URL with its password). It must stay
-    the same while a survey is open, or a resident could answer twice."""
-    material = settings.line_channel_secret or f"db:{settings.database_url}"
+    """The key of anonymous respondents' HMACs, from ``DRT_SURVEY_KEY`` (its own setting, so
+    that rotating the LINE secret or the database password changes nothing); without one
+    (the demo, tests), derived from the database URL. It must stay the same while a survey
+    is open, or a resident could answer twice."""
+    material = (
+        f"key:{settings.survey_key}" if settings.survey_key else f"db:{settings.database_url}"
+    )
     return hmac.new(SECRET_LABEL, material.encode(), hashlib.sha256).digest()
+
+
+SURVEY_KEY_MIN = 32
+
+
+def survey_key_problems(settings: Settings) -> list[str]:
+    """Why ``drt serve`` must not run with this survey key (empty: it is fine)."""
+    key = settings.survey_key
+    if not key:
+        return ["DRT_SURVEY_KEY is empty: set a random key of at least 32 characters "
+                "(for example `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`)"]  # fmt: skip
+    if "CHANGE-ME" in key or len(key) < SURVEY_KEY_MIN or len(set(key)) < 8:
+        return ["DRT_SURVEY_KEY is the example's placeholder or too weak: set a random key of "
+                "at least 32 characters"]  # fmt: skip
+    return []
 
 
 @cache

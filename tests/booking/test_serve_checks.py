@@ -56,6 +56,7 @@ def test_drt_serve_exits_with_the_demo_accounts(
     result = runner.invoke(app, ["serve", "--port", "1"])
     assert result.exit_code == 2, result.output
     assert "demo password" in result.output
+    assert "DRT_SURVEY_KEY is empty" in result.output  # and no survey key of its own
 
 
 @pytest.mark.parametrize(("password", "role"), [("a", "admin"), ("aaaaaaaaaaaaaaa", "admin"),

@@ -242,12 +242,33 @@ def test_anonymous_stores_no_resident_yet_keeps_one_per_resident(session: Sessio
         sv.complete(session, survey, "A", SECRET, "line", NOW)
 
 
-def test_server_secret_is_derived_from_the_settings_and_stable() -> None:
-    one = sv.server_secret(load_settings(line_channel_secret="abc"))
-    assert one == sv.server_secret(load_settings(line_channel_secret="abc"))
-    assert one != sv.server_secret(load_settings(line_channel_secret="abd"))
-    assert b"abc" not in one
+def test_the_anonymous_key_is_its_own_setting_and_outlives_rotated_secrets() -> None:
+    key = "a-random-survey-key-0123456789-abcdefgh"
+    one = sv.server_secret(load_settings(survey_key=key, line_channel_secret="abc"))
+    # rotating the LINE secret or the database password changes nothing (the old code keyed
+    # anonymous answers on the LINE secret: after a rotation a resident could answer again)
+    assert one == sv.server_secret(load_settings(survey_key=key, line_channel_secret="abd"))
+    assert one == sv.server_secret(
+        load_settings(survey_key=key, database_url="postgresql+psycopg://drt:new@db/drt")
+    )
+    assert one != sv.server_secret(load_settings(survey_key=key + "x"))
+    assert key.encode() not in one
     assert len(one) == 32
+    # without one (demo, tests): from the database URL, stable
+    bare = sv.server_secret(load_settings(database_url="sqlite:///a.db"))
+    assert bare == sv.server_secret(load_settings(database_url="sqlite:///a.db"))
+    assert bare != one
+
+
+@pytest.mark.parametrize(
+    ("key", "refused"),
+    [("", True), ("CHANGE-ME-survey-key", True), ("short-key", True), ("a" * 40, True),
+     ("a-random-survey-key-0123456789-abcdefgh", False)],
+)  # fmt: skip
+def test_drt_serve_needs_a_real_survey_key(key: str, refused: bool) -> None:
+    problems = sv.survey_key_problems(load_settings(survey_key=key))
+    assert bool(problems) is refused
+    assert all("DRT_SURVEY_KEY" in p for p in problems)
 
 
 def test_who_may_answer_is_the_segment_opted_in(session: Session) -> None:
