@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.clock import at
 from common.errors import DrtError
 from common.keys import RedisKeys
 from common.ratelimit import Attempts
@@ -291,14 +292,16 @@ class Turn:
             return common[action]()
         rid = self.resident.id if self.resident else None
         if action == "faq_staff":
-            return faq_chat.hand_over(self.session, self.world, params, self.ev.user_id, rid)
+            return faq_chat.hand_over(self.session, self.world, params, self.ev.user_id, rid,
+                                      at(self.now_s))  # fmt: skip
         if rid is not None:
             survey = survey_chat.handle(self.session, self.world, rid, action, params,
                                         self.ev.text, self.now_s)  # fmt: skip
             if survey is not None:
                 return survey
         if action == "text" and self.state.step not in (*QUESTION_STEPS, *LINK_STEPS):
-            answer = faq_chat.reply(self.session, self.world, self.ev.text, self.ev.user_id, rid)
+            answer = faq_chat.reply(self.session, self.world, self.ev.text, self.ev.user_id, rid,
+                                    at(self.now_s))  # fmt: skip
             if answer is not None:
                 return answer
         if self.resident is None:

@@ -5,10 +5,11 @@ enough is noted for staff, and the chat shows its help text."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from common.clock import now_utc
 from core.guide import faq_facts
 from core.world import World
 from line_channel import messages as msg
@@ -41,8 +42,9 @@ def prompt() -> Message:
 
 
 def reply(
-    session: Session, world: World, text: str, user_id: str, resident_id: str | None
-) -> list[Message] | None:
+    session: Session, world: World, text: str, user_id: str, resident_id: str | None,
+    now: datetime,
+) -> list[Message] | None:  # fmt: skip
     """The answer to ``text``, or None when the bot has none (the chat then shows its help;
     the question is noted for staff)."""
     if not text.strip():
@@ -53,7 +55,7 @@ def reply(
         return None
     found = bot.answer(text, faq_facts(world))
     if found is None:
-        qa.record_miss(session, text, "line", now_utc())
+        qa.record_miss(session, text, "line", now)
         return None
     body = found.text
     if not found.sure:
@@ -62,8 +64,9 @@ def reply(
 
 
 def hand_over(
-    session: Session, world: World, params: dict[str, str], user_id: str, resident_id: str | None
-) -> list[Message]:
+    session: Session, world: World, params: dict[str, str], user_id: str, resident_id: str | None,
+    now: datetime,
+) -> list[Message]:  # fmt: skip
     """「担当者につなぐ」 (postback ``a=faq_staff``): a ticket for staff; the answer says so.
     Tapping twice makes one ticket."""
     phone = world.config.operator_phone
@@ -77,7 +80,7 @@ def hand_over(
         )
     )
     if open_same is None:
-        qa.create_ticket(session, question, "line", now_utc(), resident_id=resident_id,
+        qa.create_ticket(session, question, "line", now, resident_id=resident_id,
                          line_user_id=user_id)  # fmt: skip
     if resident_id is not None:
         then = "係が確かめて、ご登録の電話番号にご連絡します。"

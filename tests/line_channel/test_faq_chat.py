@@ -4,9 +4,12 @@ that the staff API lists; a question with no answer shows the help and is listed
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from line_channel.faq_chat import POSTBACK_MAX, staff_action
+from tests.booking.conftest import START
 from tests.line_channel.conftest import Line, data_of, quick_replies, texts
 from town.models import FaqTicket
 
@@ -38,6 +41,8 @@ def test_handing_over_makes_one_ticket_that_staff_list(line: Line) -> None:
     assert [
         (t["question"], t["channel"], t["resident_id"], t["line_user_id"]) for t in tickets
     ] == [("荷物をもってのれますか", "line", rid, "U-faq-2")]
+    # on the service's clock (the test's), not the machine's
+    assert datetime.fromisoformat(tickets[0]["created_at"]) == START
     closed = line.operator("post", f"/v1/town/faq/tickets/{tickets[0]['id']}/close",
                            json={"note": "お電話で答えました"})  # fmt: skip
     assert closed["status"] == "closed"
@@ -51,6 +56,7 @@ def test_a_question_with_no_answer_shows_the_help_and_is_listed(line: Line) -> N
     assert [(m["question"], m["channels"]) for m in misses] == [
         ("あしたのてんきはどうですか", ["line"])
     ]
+    assert datetime.fromisoformat(misses[0]["last_at"]) == START  # the service's clock
 
 
 def test_a_long_question_fits_lines_postback_limit() -> None:
