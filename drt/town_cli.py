@@ -14,6 +14,7 @@ from pathlib import Path
 import typer
 
 from common.errors import InvalidInput
+from drt import slip_cli
 from drt.context import AppContext
 from drt.output import FORMAT_OPTION, Format, console, handles_errors, print_json, print_table
 from drt.serve_cli import prepare_database, transaction
@@ -23,6 +24,7 @@ garbage = typer.Typer(
     help="ごみ収集日(5374形式) / garbage days (5374 format)", no_args_is_help=True
 )
 app.add_typer(garbage, name="garbage")
+app.add_typer(slip_cli.app, name="slip")
 
 
 def _day(text: str, option: str) -> date:

@@ -37,7 +37,7 @@ from core import bookings
 from core import schemas as s
 from core.host import DispatchHost
 from core.world import World
-from line_channel import faq_chat, survey_chat
+from line_channel import faq_chat, form_chat, reservation_chat, survey_chat
 from line_channel import messages as msg
 from line_channel import repository as repo
 from line_channel import town_messages as tm
@@ -295,10 +295,16 @@ class Turn:
             return faq_chat.hand_over(self.session, self.world, params, self.ev.user_id, rid,
                                       at(self.now_s))  # fmt: skip
         if rid is not None:
-            survey = survey_chat.handle(self.session, self.world, rid, action, params,
-                                        self.ev.text, self.now_s)  # fmt: skip
-            if survey is not None:
-                return survey
+            chats: tuple[Callable[..., list[Message] | None], ...] = (
+                survey_chat.handle,
+                reservation_chat.handle,
+                form_chat.handle,
+            )
+            for chat in chats:
+                found = chat(self.session, self.world, rid, action, params, self.ev.text,
+                             self.now_s)  # fmt: skip
+                if found is not None:
+                    return found
         if action == "text" and self.state.step not in (*QUESTION_STEPS, *LINK_STEPS):
             answer = faq_chat.reply(self.session, self.world, self.ev.text, self.ev.user_id, rid,
                                     at(self.now_s))  # fmt: skip

@@ -26,9 +26,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from common.errors import DrtError
+from common.fonts import japanese_font_file
 from common.settings import Settings
 from line_channel.config import STANDIN_PATH
-from line_channel.richmenu import font_path as _font_path
 from line_channel.standin import Standin
 from residents import models as rm
 from residents import service as people
@@ -139,7 +139,7 @@ def demo_router(standin: Standin) -> APIRouter:
     @r.get("/line/demo/font.ttf")
     async def font() -> FileResponse:
         """IPAexGothic (matplotlib-fontja), for browsers without a Japanese font."""
-        return FileResponse(_font_path(), media_type="font/ttf")
+        return FileResponse(japanese_font_file(), media_type="font/ttf")
 
     @r.post("/line/demo/send")
     async def send(action: UserAction, request: Request) -> JSONResponse:

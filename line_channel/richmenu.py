@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from pathlib import Path
 from typing import Any
+
+from common.fonts import japanese_font_file
 
 WIDTH, HEIGHT = 2500, 1686
 COLUMNS, ROWS = 3, 2
@@ -56,20 +57,14 @@ def _bounds(i: int) -> tuple[int, int, int, int]:
     return x0, y0, x1 - x0, y1 - y0
 
 
-def font_path() -> Path:
-    import matplotlib_fontja
-
-    return Path(matplotlib_fontja.__file__).parent / "fonts" / "ipaexg.ttf"
-
-
 def rich_menu_image(phone: str) -> bytes:
     """The menu's PNG (2500×1686): large white words on strong colours, the number included."""
     from PIL import Image, ImageDraw, ImageFont
 
     img = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(img)
-    big = ImageFont.truetype(str(font_path()), 130)
-    small = ImageFont.truetype(str(font_path()), 96)
+    big = ImageFont.truetype(str(japanese_font_file()), 130)
+    small = ImageFont.truetype(str(japanese_font_file()), 96)
     for i, (action, _, lines, colour) in enumerate(TILES):
         x, y, tile_w, tile_h = _bounds(i)
         draw.rectangle((x + 12, y + 12, x + tile_w - 12, y + tile_h - 12), fill=colour)

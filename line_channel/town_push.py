@@ -35,12 +35,14 @@ class TownPush:
 def due(session: Session, world: World, now_s: int) -> list[TownPush]:
     """Every town push due at ``now_s``: emergencies first, then notices, garbage reminders
     and survey invitations (the order in which the daily cap spends the rest)."""
-    from line_channel import survey_chat
+    from line_channel import reservation_chat, slip_push, survey_chat
 
     pushes = [
         *notice_pushes(session, world, now_s),
         *garbage_pushes(session, world, now_s),
         *survey_chat.due_invitations(session, world, now_s),
+        *reservation_chat.due_reminders(session, world, now_s),
+        *slip_push.due_reminders(session, world, now_s),
     ]
     pushes.sort(key=lambda p: not p.uncapped)
     return pushes

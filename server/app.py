@@ -34,6 +34,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from booking.endpoints import ROUTERS
 from booking.town import town as town_router
 from booking.town_faq import faq as faq_router
+from booking.town_forms import forms as forms_router
+from booking.town_reservations import reservations as reservations_router
+from booking.town_slips import slips as slips_router
 from booking.town_surveys import surveys as surveys_router
 from common import metrics
 from common.clock import Clock, ShiftedClock
@@ -319,6 +322,9 @@ def create_app(
     app.include_router(town_router)
     app.include_router(faq_router)
     app.include_router(surveys_router)
+    app.include_router(reservations_router)
+    app.include_router(forms_router)
+    app.include_router(slips_router)
     app.include_router(driver_router)
     app.include_router(driver_page)
     app.include_router(line_router(settings))  # LINE webhook; its lifespan runs the channel

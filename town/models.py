@@ -1,12 +1,14 @@
 """Tables of the town services on the residents: garbage calendars imported by staff,
-residents' opt-ins, notices, surveys and the FAQ bot's hand-overs."""
+residents' opt-ins, notices, surveys and the FAQ bot's hand-overs; reservations of classes,
+the help desk and counter appointments; applications written for residents at the counter
+(書かない窓口); payment slips (納付書)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Base, UTCDateTime
@@ -125,3 +127,128 @@ class FaqMiss(Base):
     question: Mapped[str] = mapped_column(String(500))
     channel: Mapped[str] = mapped_column(String(16))
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class TownCounter(Base):
+    """A named counter (``form:2026-12-02`` …) taken under a row lock: numbers residents are
+    given (an application's 受付番号) are never handed out twice."""
+
+    __tablename__ = "town_counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# -- reservations (town/reservations.py) ----------------------------------------------------
+
+
+class TownEvent(Base):
+    """Something residents reserve a place at: a スマホ教室 session (``class``), the digital
+    help desk (``desk``) or a counter appointment (``counter``; slots made together share
+    ``series_id``). ``capacity`` places and up to ``waitlist`` waiting; residents cancel
+    until ``cancel_before_s`` before the start; ``reminders``: ``[{"days_before": 1, "at":
+    "17:00"}, ...]``; ``stop_id``: the meeting point at the place (the bus goes there);
+    ``status``: ``open`` or ``cancelled``."""
+
+    __tablename__ = "town_events"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), index=True)
+    series_id: Mapped[str | None] = mapped_column(String(24), nullable=True, index=True)
+    title: Mapped[str] = mapped_column(String(80))
+    place: Mapped[str] = mapped_column(String(120))
+    stop_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    capacity: Mapped[int] = mapped_column(Integer)
+    waitlist: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_before_s: Mapped[int] = mapped_column(Integer, default=0)
+    reminders: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    created_by: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TownReservation(Base):
+    """A resident's place at an event: one row per (event, resident). ``status``: ``booked``,
+    ``waiting`` (in ``queued_at`` order), ``cancelled``, ``attended`` or ``absent``;
+    ``rides``: the bus bookings made with it (there and back)."""
+
+    __tablename__ = "town_reservations"
+    __table_args__ = (UniqueConstraint("event_id", "resident_id"),)
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("town_events.id"), index=True)
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    made_by: Mapped[str] = mapped_column(String(24))  # the resident, or the staff account
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    booked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    attendance_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    rides: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+# -- applications written for the resident (town/forms.py) ---------------------------------
+
+
+class FormApplication(Base):
+    """An application on one of the town's forms (defined as data in the area's ``forms/``):
+    ``values`` maps field id to value, ``prefilled`` the fields filled from the resident's
+    record (with their consent), ``confirmed`` those staff checked at the counter.
+    ``number``: the 受付番号 the resident shows at the counter. ``status``: ``pre_applied``
+    (from LINE or the app), ``in_review`` (at the counter), ``completed`` or ``cancelled``."""
+
+    __tablename__ = "town_form_applications"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(40), index=True)
+    form_version: Mapped[str] = mapped_column(String(16))  # the definition's hash
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prefilled: Mapped[list[str]] = mapped_column(JSON, default=list)
+    confirmed: Mapped[list[str]] = mapped_column(JSON, default=list)
+    channel: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    completed_by: Mapped[str | None] = mapped_column(String(24), nullable=True)
+
+
+# -- payment slips (town/slips.py) ----------------------------------------------------------
+
+
+class PaymentSlip(Base):
+    """A 納付書: what the barcode's 44 digits say (``biller_code``, the 21-digit
+    ``free_field``, ``reissue``, ``due``, ``stamp``, ``amount`` in yen), the eL-QR payload as
+    the tax system gave it (stored and drawn, never built here), and whether it is paid
+    (``status``: ``unpaid`` or ``paid``, from an imported file)."""
+
+    __tablename__ = "town_payment_slips"
+    __table_args__ = (UniqueConstraint("biller_code", "free_field", "reissue"),)
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    resident_id: Mapped[str | None] = mapped_column(
+        ForeignKey("residents.id"), nullable=True, index=True
+    )
+    subject: Mapped[str] = mapped_column(String(80))  # 軽自動車税(種別割) …
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str] = mapped_column(String(40), default="")  # 第1期 …
+    payer_name: Mapped[str] = mapped_column(String(80))
+    biller_code: Mapped[str] = mapped_column(String(6))
+    free_field: Mapped[str] = mapped_column(String(21))
+    reissue: Mapped[int] = mapped_column(Integer, default=0)
+    due: Mapped[date] = mapped_column(Date, index=True)
+    stamp: Mapped[int] = mapped_column(Integer, default=0)
+    amount: Mapped[int] = mapped_column(Integer)
+    elqr_payload: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(8), index=True)
+    paid_at: Mapped[date | None] = mapped_column(Date, nullable=True)
+    paid_source: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    imported_by: Mapped[str] = mapped_column(String(80))

@@ -24,6 +24,7 @@ SERVICES: dict[str, tuple[str, str]] = {
     "notices": ("町からのお知らせ", "notices from the town"),
     "disaster": ("災害・避難のお知らせ", "disaster and shelter notices"),
     "surveys": ("アンケートのお願い", "survey invitations"),
+    "payments": ("納付期限のお知らせ", "reminders of payment slips before their due date"),
 }
 TIMINGS: dict[str, str] = {"evening": "前の日の夜", "morning": "当日の朝"}
 

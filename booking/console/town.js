@@ -15,12 +15,16 @@ const when = (iso) => (iso ? `${day(iso)} ${hhmm(iso)}` : "—");
 const localIso = (v) => (v ? `${v}:00${OFFSET}` : null);
 const town = { options: null, tab: "notices", noticeKey: null, survey: null };
 
+// the parts of the page: [key, label]; reservations, forms and slips are drawn by their own
+// files (town_reservations.js, town_forms.js, town_slips.js: reservationsTab(), formsTab(), slipsTab())
+const TOWN_TABS = [["notices", "お知らせ"], ["surveys", "アンケート"], ["faq", "問い合わせ"],
+  ["reservations", "教室・窓口の予約"], ["forms", "申請書"], ["slips", "納付書"]];
+
 function townSkeleton() {
-  const tabs = [["notices", "お知らせ"], ["surveys", "アンケート"], ["faq", "問い合わせ"]];
   $("town").replaceChildren(
-    el("div", { class: "row subtabs" }, ...tabs.map(([k, t]) => el("button", { id: `tw-to-${k}`, class: "small subtab", type: "button",
+    el("div", { class: "row subtabs" }, ...TOWN_TABS.map(([k, t]) => el("button", { id: `tw-to-${k}`, class: "small subtab", type: "button",
       onclick: guard(() => townTab(k)) }, t))),
-    el("div", { id: "tw-notices" }), el("div", { id: "tw-surveys", hidden: "" }), el("div", { id: "tw-faq", hidden: "" }));
+    ...TOWN_TABS.map(([k], i) => el("div", i ? { id: `tw-${k}`, hidden: "" } : { id: `tw-${k}` })));
   noticeSkeleton();
   surveySkeleton();
   faqSkeleton();
@@ -35,13 +39,16 @@ async function townPage() {
 
 async function townTab(k) {
   town.tab = k;
-  for (const t of ["notices", "surveys", "faq"]) {
+  for (const [t] of TOWN_TABS) {
     $(`tw-${t}`).hidden = t !== k;
     $(`tw-to-${t}`).classList.toggle("on", t === k);
   }
   if (k === "notices") await noticeList();
   if (k === "surveys") await surveyList();
   if (k === "faq") await faqLists();
+  if (k === "reservations") await reservationsTab(); // town_reservations.js
+  if (k === "forms") await formsTab(); // town_forms.js
+  if (k === "slips") await slipsTab(); // town_slips.js
 }
 
 // -- a segment: who a notice or survey is for (an empty group keeps everyone) ----------------

@@ -503,6 +503,9 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
         (401,) * 6 + (200,),
     ),
     ("get", "/v1/driver/map"): (fixed("/v1/driver/map"), (401,) * 6 + (200,)),
+    # -- reservations (#20): rows below
+    # -- forms (#20): rows below
+    # -- slips (#20): rows below
 }
 
 
