@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
@@ -12,10 +14,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
-from pydantic import StrictFloat, StrictInt
+from pydantic import BaseModel, StrictFloat, StrictInt
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from common.errors import IdempotencyKeyRequired, InvalidInput
+from common.clock import now_utc
+from common.errors import IdempotencyKeyRequired, IdempotencyKeyReused, InvalidInput
 from common.ratelimit import Attempts
 from core import accounts, fleet, guide, reports
 from core import bookings as trips
@@ -23,6 +27,7 @@ from core import meeting_points as points
 from core import schemas as s
 from core import service_rules as rules
 from core.host import DispatchHost
+from core.models import IdempotencyKey
 from core.web import HostDep, SessionDep, page_file
 from residents import models as rm
 from residents import schemas as rs
@@ -55,6 +60,29 @@ def idempotency_key(
             "The Idempotency-Key header is required (it makes retries safe).",
         )
     return key.strip()
+
+
+def created_once(
+    session: Session, actor: Actor, scope: str, key: str, body: BaseModel,
+    create: Callable[[], list[str]],
+) -> tuple[list[str], bool]:  # fmt: skip
+    """The ids a creation made: made now by ``create`` (then stored under the caller's
+    ``scope:key``), or, when the same key came before with the same body, the ids made then
+    (``False``: nothing new). The same key with another body: 409 ``idempotency_key_reused``."""
+    digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    stored = session.get(IdempotencyKey, (actor.key, f"{scope}:{key}"))
+    if stored is not None:
+        if stored.request_hash != digest:
+            raise IdempotencyKeyReused(
+                "同じ受付番号(Idempotency-Key)で、違う内容が送られました。新しい番号で送ってください。",
+                "This Idempotency-Key was used with a different request. Use a new key.",
+            )
+        return [str(i) for i in stored.body["ids"]], False
+    ids = create()
+    session.add(IdempotencyKey(actor=actor.key, key=f"{scope}:{key}", request_hash=digest,
+                               status_code=201, body={"ids": ids}, created_at=now_utc()))  # fmt: skip
+    session.flush()
+    return ids, True
 
 
 def channel_of(actor: Actor) -> str:

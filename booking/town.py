@@ -5,7 +5,6 @@ segment (staff)."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -14,10 +13,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from booking.endpoints import ActorDep, idempotency_key
-from common.clock import now_utc
-from common.errors import Forbidden, IdempotencyKeyReused
-from core.models import IdempotencyKey
+from booking.endpoints import ActorDep, created_once, idempotency_key
+from common.errors import Forbidden
 from core.web import HostDep, SessionDep
 from residents import service as people
 from residents.service import Actor
@@ -281,20 +278,9 @@ def create_notice(
     """Send a notice now or at ``send_at`` (staff). Retrying with the same Idempotency-Key
     answers the same notice: it is never sent twice."""
     people.require_staff(actor, "operator", "admin")
-    digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-    stored = session.get(IdempotencyKey, (actor.key, f"notice:{key}"))
-    if stored is not None:
-        if stored.request_hash != digest:
-            raise IdempotencyKeyReused(
-                "同じ受付番号(Idempotency-Key)で、違うお知らせが送られました。新しい番号で送ってください。",
-                "This Idempotency-Key was used with a different notice. Use a new key.",
-            )
-        return _notice_view(session, notices.get(session, str(stored.body["id"])))
-    row = notices.create(session, actor, body, host.now())
-    session.add(IdempotencyKey(actor=actor.key, key=f"notice:{key}", request_hash=digest,
-                               status_code=201, body={"id": row.id}, created_at=now_utc()))  # fmt: skip
-    session.flush()
-    return _notice_view(session, row)
+    ids, _ = created_once(session, actor, "notice", key, body,
+                          lambda: [notices.create(session, actor, body, host.now()).id])  # fmt: skip
+    return _notice_view(session, notices.get(session, ids[0]))
 
 
 @town.get("/notices", response_model=list[NoticeView])

@@ -864,3 +864,39 @@ def record_stop(host: DispatchHost, dispatch_id: str, event: RiderEvent) -> None
 
 def service_day(world: World, now_s: int) -> date:
     return world.config.calendar.local_date(now_s)
+
+
+# -- a round trip to a place at a time (the town's classes and appointments) ---------------
+
+ARRIVE_EARLY_S = 600  # at the place 10 minutes before it starts
+LEAVE_AFTER_S = 300  # picked up 5 minutes after it ends
+
+
+def usual_origin(session: Session, resident_id: str, not_at: str | None = None) -> str | None:
+    """Where the resident's rides most often start (the newest first on a tie), other than
+    ``not_at``: their home stop as the bus knows it; None before their first ride."""
+    rows = session.execute(
+        select(m.Booking.origin, func.count(), func.max(m.Booking.created_at))
+        .where(m.Booking.resident_id == resident_id)
+        .group_by(m.Booking.origin)
+    ).all()
+    ranked = sorted((r for r in rows if r[0] != not_at), key=lambda r: (-r[1], -r[2].timestamp()))
+    return str(ranked[0][0]) if ranked else None
+
+
+def round_trip(
+    host: DispatchHost, actor: Actor, resident_id: str, home: str, place: str,
+    starts_at: datetime, ends_at: datetime, passengers: s.Passengers, channel: str,
+) -> tuple[s.QuoteResult, s.QuoteResult]:  # fmt: skip
+    """Quotes there (arriving ``ARRIVE_EARLY_S`` before the start) and back (from
+    ``LEAVE_AFTER_S`` after the end), each an offer or alternatives, held like any quote."""
+    rider = resident_id if actor.is_staff else None
+    there = quote(host, actor, s.QuoteCreate(
+        origin=home, destination=place, mode="arrive_by",
+        time=starts_at - timedelta(seconds=ARRIVE_EARLY_S), passengers=passengers,
+        resident_id=rider), channel)  # fmt: skip
+    back = quote(host, actor, s.QuoteCreate(
+        origin=place, destination=home, mode="depart_at",
+        time=ends_at + timedelta(seconds=LEAVE_AFTER_S), passengers=passengers,
+        resident_id=rider), channel)  # fmt: skip
+    return there, back

@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
@@ -297,7 +298,7 @@ class Turn:
         if rid is not None:
             chats: tuple[Callable[..., list[Message] | None], ...] = (
                 survey_chat.handle,
-                reservation_chat.handle,
+                partial(reservation_chat.handle, host=self.c.host),
                 form_chat.handle,
             )
             for chat in chats:

@@ -168,11 +168,13 @@ class TownEvent(Base):
     status: Mapped[str] = mapped_column(String(12), index=True)
     created_by: Mapped[str] = mapped_column(String(24))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class TownReservation(Base):
     """A resident's place at an event: one row per (event, resident). ``status``: ``booked``,
-    ``waiting`` (in ``queued_at`` order), ``cancelled``, ``attended`` or ``absent``;
+    ``waiting`` (in ``queued_at`` order; ``promoted_at``: when a place came free for it),
+    ``cancelled``, ``attended`` or ``absent``;
     ``rides``: the bus bookings made with it (there and back)."""
 
     __tablename__ = "town_reservations"
@@ -186,6 +188,7 @@ class TownReservation(Base):
     made_by: Mapped[str] = mapped_column(String(24))  # the resident, or the staff account
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     booked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     attendance_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     rides: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -211,6 +214,8 @@ class FormApplication(Base):
     status: Mapped[str] = mapped_column(String(12), index=True)
     values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prefilled: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: When the resident agreed that their record fills the form (None: it did not).
+    prefill_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     confirmed: Mapped[list[str]] = mapped_column(JSON, default=list)
     channel: Mapped[str] = mapped_column(String(16))
     created_by: Mapped[str] = mapped_column(String(24))

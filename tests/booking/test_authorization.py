@@ -93,6 +93,21 @@ class Matrix:
         assert r.status_code == 201, r.text
         return str(r.json()["id"])
 
+    def event(self) -> str:
+        """A class tomorrow with ten places (a fresh one each time)."""
+        path, kw = new_event(self, "operator")
+        r = self.svc.client.post(path, json=kw["json"],
+                                 headers={**kw["headers"], **self.headers("operator")})  # fmt: skip
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    def reservation_of_a(self) -> str:
+        r = self.svc.client.post(f"/v1/town/reservations/events/{self.event()}/reservations",
+                                 json={"resident_id": self.resident_a},
+                                 headers=self.headers("operator"))  # fmt: skip
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
     def driver_session(self) -> str:
         r = self.svc.client.post(
             "/v1/driver/sessions", json={"device_token": DEVICE, "login": "1007", "pin": "4821"}
@@ -130,6 +145,35 @@ def new_notice(w: Matrix, _caller: str) -> Request:
     when = datetime.now(UTC) + timedelta(days=1)
     body = {"title": "表の検査", "body": "送られません(明日の予定)。", "send_at": when.isoformat()}
     return "/v1/town/notices", {"json": body, "headers": {"Idempotency-Key": f"n-{w.unique()}"}}
+
+
+EVENT = {"kind": "class", "title": "表の検査の教室", "place": "役場", "stop_id": "KUR-010",
+         "starts_at": "2026-12-03T10:00:00+09:00", "ends_at": "2026-12-03T11:00:00+09:00",
+         "capacity": 10}  # fmt: skip
+
+
+def new_event(w: Matrix, _caller: str) -> Request:
+    return "/v1/town/reservations/events", {
+        "json": EVENT, "headers": {"Idempotency-Key": f"e-{w.unique()}"}}  # fmt: skip
+
+
+def new_slots(w: Matrix, _caller: str) -> Request:
+    body = {"title": "表の検査の窓口", "place": "役場", "day": "2026-12-03", "first": "13:00",
+            "last": "13:30", "minutes": 30}  # fmt: skip
+    return "/v1/town/reservations/slots", {
+        "json": body, "headers": {"Idempotency-Key": f"s-{w.unique()}"}}  # fmt: skip
+
+
+def ride_quotes_of_a(w: Matrix, _caller: str) -> Request:
+    """Resident A's reservation with the bus there and back quoted (by an operator)."""
+    rid = w.reservation_of_a()
+    r = w.svc.client.post(f"/v1/town/reservations/{rid}/rides/quote", json={"home": "KUR-002"},
+                          headers=w.headers("operator"))  # fmt: skip
+    assert r.status_code == 200, r.text
+    legs = [r.json()[leg]["offer"] or r.json()[leg]["alternatives"][0] for leg in ("there", "back")]
+    return f"/v1/town/reservations/{rid}/rides", {
+        "json": {"quote_ids": [o["quote_id"] for o in legs]}
+    }
 
 
 def new_resident(w: Matrix, _caller: str) -> Request:
@@ -504,8 +548,193 @@ ROWS: dict[tuple[str, str], tuple[Build, tuple[int, ...]]] = {
     ),
     ("get", "/v1/driver/map"): (fixed("/v1/driver/map"), (401,) * 6 + (200,)),
     # -- reservations (#20): rows below
+    # the schedule is public; staff define events; a resident reserves their own
+    ("get", "/v1/town/reservations/events"): (fixed("/v1/town/reservations/events"), (200,) * 7),
+    ("get", "/v1/town/reservations/events/{event_id}"): (
+        lambda w, _c: (f"/v1/town/reservations/events/{w.event()}", {}),
+        (200,) * 7,
+    ),
+    ("post", "/v1/town/reservations/events"): (new_event, (401, 403, 403, 201, 201, 403, 401)),
+    ("post", "/v1/town/reservations/slots"): (new_slots, (401, 403, 403, 201, 201, 403, 401)),
+    ("post", "/v1/town/reservations/events/{event_id}/cancel"): (
+        lambda w, _c: (f"/v1/town/reservations/events/{w.event()}/cancel", {}),
+        OK_STAFF,
+    ),
+    ("get", "/v1/town/reservations/events/{event_id}/roster"): (
+        lambda w, _c: (f"/v1/town/reservations/events/{w.event()}/roster", {}),
+        OK_STAFF,
+    ),
+    ("get", "/v1/town/reservations/events/{event_id}/roster.csv"): (
+        lambda w, _c: (f"/v1/town/reservations/events/{w.event()}/roster.csv", {}),
+        OK_STAFF,
+    ),
+    ("post", "/v1/town/reservations/events/{event_id}/reservations"): (
+        lambda w, _c: (
+            f"/v1/town/reservations/events/{w.event()}/reservations",
+            {"json": {"resident_id": w.resident_a}},
+        ),
+        (401, 201, 403, 201, 201, 403, 401),
+    ),
+    ("get", "/v1/town/reservations/mine"): (
+        fixed("/v1/town/reservations/mine"),
+        (401, 200, 200, 403, 403, 403, 401),
+    ),
+    ("get", "/v1/town/reservations/residents/{resident_id}"): (
+        lambda w, _c: (f"/v1/town/reservations/residents/{w.resident_a}", {}),
+        OK_STAFF,
+    ),
+    ("get", "/v1/town/reservations/{reservation_id}"): (
+        lambda w, _c: (f"/v1/town/reservations/{w.reservation_of_a()}", {}),
+        (401, 200, 404, 200, 200, 403, 401),
+    ),
+    ("post", "/v1/town/reservations/{reservation_id}/cancel"): (
+        lambda w, _c: (f"/v1/town/reservations/{w.reservation_of_a()}/cancel", {}),
+        (401, 200, 404, 200, 200, 403, 401),
+    ),
+    ("post", "/v1/town/reservations/{reservation_id}/attendance"): (  # staff; 409 before the day
+        lambda w, _c: (
+            f"/v1/town/reservations/{w.reservation_of_a()}/attendance",
+            {"json": {"attended": True}},
+        ),
+        (401, 403, 403, 409, 409, 403, 401),
+    ),
+    ("post", "/v1/town/reservations/{reservation_id}/rides/quote"): (
+        lambda w, _c: (
+            f"/v1/town/reservations/{w.reservation_of_a()}/rides/quote",
+            {"json": {"home": "KUR-002"}},
+        ),
+        (401, 200, 404, 200, 200, 403, 401),
+    ),
+    ("post", "/v1/town/reservations/{reservation_id}/rides"): (
+        ride_quotes_of_a,
+        (401, 201, 404, 201, 201, 403, 401),
+    ),
     # -- forms (#20): rows below
+    # the forms: anyone signed in; applications: staff, and a resident their own
+    **(
+        lambda of_a: {  # of_a(w): the path of a fresh pre-application of resident A's
+            ("get", "/v1/town/forms"): (
+                fixed("/v1/town/forms"),
+                (401, 200, 200, 200, 200, 200, 401),
+            ),
+            ("get", "/v1/town/forms/{form_id}"): (
+                fixed("/v1/town/forms/certificate"),
+                (401, 200, 200, 200, 200, 200, 401),
+            ),
+            ("post", "/v1/town/forms/{form_id}/applications"): (  # a resident: for themselves
+                lambda w, c: (
+                    "/v1/town/forms/certificate/applications",
+                    {
+                        "json": {"prefill": True, "resident_id": w.resident_a}
+                        if c in ("operator", "admin", "channel")
+                        else {"prefill": True},
+                        "headers": {"Idempotency-Key": f"form-{w.unique()}"},
+                    },
+                ),
+                (401, 201, 201, 201, 201, 403, 401),
+            ),
+            ("get", "/v1/town/forms/applications"): (
+                fixed("/v1/town/forms/applications", params={"status": "pre_applied"}),
+                OK_STAFF,
+            ),
+            ("get", "/v1/town/forms/applications/mine"): (
+                fixed("/v1/town/forms/applications/mine"),
+                (401, 200, 200, 403, 403, 403, 401),
+            ),
+            ("get", "/v1/town/forms/applications/{application_id}"): (
+                lambda w, _c: (of_a(w), {}),
+                (401, 200, 404, 200, 200, 403, 401),
+            ),
+            ("get", "/v1/town/forms/applications/{application_id}.pdf"): (
+                lambda w, _c: (of_a(w) + ".pdf", {}),
+                (401, 200, 404, 200, 200, 403, 401),
+            ),
+            ("patch", "/v1/town/forms/applications/{application_id}"): (
+                lambda w, _c: (of_a(w), {"json": {"values": {"copies": 2}}}),
+                (401, 403, 403, 200, 200, 403, 401),
+            ),
+            ("post", "/v1/town/forms/applications/{application_id}/complete"): (  # allowed;
+                lambda w, _c: (of_a(w) + "/complete", {}),  # refused: the ID not checked yet
+                (401, 403, 403, 409, 409, 403, 401),
+            ),
+            ("post", "/v1/town/forms/applications/{application_id}/cancel"): (
+                lambda w, _c: (of_a(w) + "/cancel", {}),
+                (401, 200, 404, 200, 200, 403, 401),
+            ),
+        }
+    )(
+        lambda w: (
+            "/v1/town/forms/applications/"
+            + w.svc.client.post(
+                "/v1/town/forms/certificate/applications",
+                json={"prefill": True},
+                headers={**w.headers("resident_a"), "Idempotency-Key": f"form-{w.unique()}"},
+            ).json()["id"]
+        )
+    ),
     # -- slips (#20): rows below
+    ("post", "/v1/town/slips/import"): (  # the same file in every cell: 200, nothing new
+        fixed(
+            "/v1/town/slips/import",
+            json={
+                "csv": "subject,fiscal_year,payer_name,biller_code,free_field,due,amount\n"
+                "軽自動車税,2026,表 検査,912345,000000000000000000001,2026-12-25,1000\n"
+            },
+        ),
+        OK_STAFF,
+    ),
+    ("post", "/v1/town/slips/payments/import"): (  # a slip not stored: 200, reported unknown
+        fixed(
+            "/v1/town/slips/payments/import",
+            json={
+                "csv": "barcode,paid_on\n91912345999999999999999999999026122500010002,2026-12-20\n"
+            },
+        ),
+        OK_STAFF,
+    ),
+    ("post", "/v1/town/slips/barcode"): (
+        fixed(
+            "/v1/town/slips/barcode",
+            json={"biller": "912345", "free": "0" * 21, "due": "2026-12-25", "amount": 1000},
+        ),
+        OK_STAFF,
+    ),
+    ("get", "/v1/town/slips"): (fixed("/v1/town/slips"), OK_STAFF),
+    ("get", "/v1/town/slips/mine"): (  # a resident's own list (B's is empty)
+        fixed("/v1/town/slips/mine"),
+        (401, 200, 200, 403, 403, 403, 401),
+    ),
+    ("get", "/v1/town/slips/{slip_id}"): (  # resident A's slip (imported again: the same one)
+        lambda w, _c: (
+            "/v1/town/slips/"
+            + w.svc.client.post(
+                "/v1/town/slips/import",
+                headers=w.headers("operator"),
+                json={
+                    "csv": "resident_id,subject,fiscal_year,payer_name,biller_code,free_field,due,amount\n"
+                    f"{w.resident_a},軽自動車税,2026,表 検査,912345,{'0' * 20}2,2026-12-25,1000\n",
+                },
+            ).json()["slips"][0]["id"],
+            {},
+        ),
+        (401, 200, 404, 200, 200, 403, 401),
+    ),
+    ("get", "/v1/town/slips/{slip_id}.pdf"): (  # the same slip's PDF
+        lambda w, _c: (
+            "/v1/town/slips/"
+            + w.svc.client.post(
+                "/v1/town/slips/import",
+                headers=w.headers("operator"),
+                json={
+                    "csv": "resident_id,subject,fiscal_year,payer_name,biller_code,free_field,due,amount\n"
+                    f"{w.resident_a},軽自動車税,2026,表 検査,912345,{'0' * 20}2,2026-12-25,1000\n",
+                },
+            ).json()["slips"][0]["id"]
+            + ".pdf",
+            {},
+        ),
+        (401, 200, 404, 200, 200, 403, 401),
+    ),
 }
 
 

@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("created_by", sa.String(length=24), nullable=False),
         sa.Column("created_at", common.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("cancelled_at", common.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_town_events")),
     )
     op.create_index(op.f("ix_town_events_kind"), "town_events", ["kind"], unique=False)
@@ -60,6 +61,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("values", sa.JSON(), nullable=False),
         sa.Column("prefilled", sa.JSON(), nullable=False),
+        sa.Column("prefill_consent_at", common.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("confirmed", sa.JSON(), nullable=False),
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("created_by", sa.String(length=24), nullable=False),
@@ -146,6 +148,7 @@ def upgrade() -> None:
         sa.Column("made_by", sa.String(length=24), nullable=False),
         sa.Column("queued_at", common.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("booked_at", common.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("promoted_at", common.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("cancelled_at", common.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("attendance_at", common.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("rides", sa.JSON(), nullable=False),
