@@ -40,6 +40,15 @@ async function api(method, path, body, headers = {}) {
   return data;
 }
 
+// A file the API makes (a CSV, a PDF), saved under the name the API gives it.
+async function saveFile(path, fallback) {
+  const r = await fetch(path, { headers: { Authorization: "Bearer " + state.token } });
+  if (!r.ok) { const data = await r.json().catch(() => null); throw new Error((data && data.error && data.error.message_ja) || "保存できませんでした"); }
+  const name = (/filename="([^"]+)"/.exec(r.headers.get("Content-Disposition") || "") || [])[1] || fallback;
+  const link = el("a", { href: URL.createObjectURL(await r.blob()), download: name });
+  document.body.append(link); link.click(); link.remove();
+}
+
 const fmt = (iso, opts) => new Intl.DateTimeFormat("ja-JP", { timeZone: TZ, ...opts }).format(new Date(iso));
 const hhmm = (iso) => fmt(iso, { hour: "2-digit", minute: "2-digit" });
 const day = (iso) => fmt(iso, { month: "long", day: "numeric", weekday: "short" });

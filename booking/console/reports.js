@@ -106,10 +106,7 @@ async function reportsPage(ev) {
 }
 
 async function reportsCsv() {
-  const r = await fetch("/v1/operator/reports/ridership?" + reportParams("csv"), { headers: { Authorization: "Bearer " + state.token } });
-  if (!r.ok) { const data = await r.json().catch(() => null); throw new Error((data && data.error && data.error.message_ja) || "保存できませんでした"); }
-  const link = el("a", { href: URL.createObjectURL(await r.blob()), download: "ridership.csv" });
-  document.body.append(link); link.click(); link.remove();
+  await saveFile("/v1/operator/reports/ridership?" + reportParams("csv"), "ridership.csv");
 }
 
 $("rp-form").addEventListener("submit", guard(reportsPage));

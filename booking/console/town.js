@@ -282,11 +282,7 @@ async function surveyResults(s) {
 }
 
 async function surveyCsv(s) {
-  const r = await fetch(`/v1/town/surveys/${encodeURIComponent(s.id)}/results.csv`, { headers: { Authorization: "Bearer " + state.token } });
-  if (!r.ok) { const data = await r.json().catch(() => null); throw new Error((data && data.error && data.error.message_ja) || "保存できませんでした"); }
-  const name = (/filename="([^"]+)"/.exec(r.headers.get("Content-Disposition") || "") || [])[1] || "survey.csv";
-  const link = el("a", { href: URL.createObjectURL(await r.blob()), download: name });
-  document.body.append(link); link.click(); link.remove();
+  await saveFile(`/v1/town/surveys/${encodeURIComponent(s.id)}/results.csv`, "survey.csv");
 }
 
 // -- 問い合わせ: tickets handed to staff, questions the bot could not answer -------------------

@@ -190,3 +190,47 @@ def test_faq_tickets_are_answered_and_misses_listed(page: Any, demo: str) -> Non
     done.get_by_role("button", name="お客様を開く").click()
     expect(page.locator("#desk")).to_be_visible()
     expect(page.locator("#c-name")).to_have_text("古門 幸子 様")
+
+
+def test_a_class_defined_a_caller_reserved_and_the_roster(page: Any, demo: str) -> None:
+    from playwright.sync_api import expect
+
+    api = Api(demo)
+    page.on("dialog", lambda d: d.accept())
+    _open_town(page, "reservations")
+    page.locator("#ev-new summary").click()
+    page.get_by_label("名前(80文字まで)").fill("スマホ教室(LINEの使い方)")
+    page.locator("#ev-place").fill("鞍手町役場 2階 会議室")
+    page.locator("#ev-stop").select_option("KUR-001")
+    page.locator("#ev-day").fill((START + timedelta(days=7)).date().isoformat())
+    page.locator("#ev-capacity").fill("1")
+    page.locator("#ev-waitlist").fill("1")
+    page.get_by_role("button", name="作る", exact=True).click()
+    row = page.locator("#ev-table tbody tr", has_text="スマホ教室(LINEの使い方)")
+    expect(row).to_contain_text("0/1")
+    expect(row).to_contain_text("あと1席")
+    stored = api.call("GET", "/v1/town/reservations/events")
+    assert [(e["capacity"], e["stop_id"], e["reminders"]) for e in stored] == [
+        (1, "KUR-001", [{"days_before": 1, "at": "17:00"}])
+    ]
+    # 古門 幸子 phones: reserved from the roster; 中山 一郎 after her: waiting
+    row.get_by_role("button", name="名簿").click()
+    for phone, name in (("5555", "古門 幸子"), ("3333-4444", "中山 一郎")):
+        page.get_by_label("予約に加えるお客様").fill(phone)
+        page.locator("#ev-roster").get_by_role("button", name="さがす").click()
+        page.get_by_role("button", name=f"{name}").click()
+        expect(page.locator("#ev-roster-table tbody")).to_contain_text(name)
+    table = page.locator("#ev-roster-table tbody")
+    expect(table.locator("tr").nth(0)).to_contain_text("古門 幸子")
+    expect(table.locator("tr").nth(0)).to_contain_text("予約")
+    expect(table.locator("tr").nth(1)).to_contain_text("キャンセル待ち(1番目)")
+    expect(row).to_contain_text("満席")
+    with page.expect_download() as saved:
+        page.get_by_role("button", name="名簿をCSVで保存(Excel)").click()
+    lines = Path(saved.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert [line.split(",")[3] for line in lines[1:]] == ["古門 幸子", "中山 一郎"]
+    # her place given back: his now
+    table.locator("tr").nth(0).get_by_role("button", name="取り消す").click()
+    expect(page.locator("#ev-roster-table tbody tr", has_text="中山 一郎")).to_contain_text("予約")
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 1366, f"the page is {wide}px wide: it scrolls sideways at 1366×768"
