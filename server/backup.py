@@ -68,6 +68,7 @@ from line_channel import models as lm
 from residents import models as rm
 from residents.profile import district
 from residents.service import remove_sign_ins
+from town import models as tm
 
 # -- errors -----------------------------------------------------------------------------------
 
@@ -754,12 +755,53 @@ def anonymised_address(address: str) -> str:
     return "" if found == "その他" else f"大字{found}"
 
 
+def forget_town_services(session: Session, resident_id: str) -> dict[str, int]:
+    """What the town services hold of a person, removed (rows changed per table; 0 when
+    nothing was left): opt-ins deleted; the text of their questions to staff and the LINE
+    user they came from blanked; their survey answers unlinked from them (kept, counted, as
+    an anonymous survey's); the values written on their applications emptied (the form, its
+    number, status and dates kept); the payer's name on their payment slips blanked.
+    Reservations hold nothing but who and when: kept, for the attendance figures."""
+    out: dict[str, int] = {}
+
+    def run(table: str, statement: Any) -> None:
+        result = session.execute(statement.execution_options(synchronize_session=False))
+        out[table] = int(getattr(result, "rowcount", 0) or 0)
+
+    run(
+        "town_subscriptions",
+        delete(tm.Subscription).where(tm.Subscription.resident_id == resident_id),
+    )
+    run("town_faq_tickets", update(tm.FaqTicket).where(
+        tm.FaqTicket.resident_id == resident_id,
+        (tm.FaqTicket.question != "") | (tm.FaqTicket.note != "") | tm.FaqTicket.line_user_id.is_not(None),
+    ).values(question="", note="", line_user_id=None))  # fmt: skip
+    responses = session.scalars(
+        select(tm.SurveyResponse).where(tm.SurveyResponse.resident_id == resident_id)
+    ).all()
+    for r in responses:  # a key of its own: no longer the resident's id
+        r.resident_id, r.respondent_key = None, f"closed:{r.id}"
+    out["town_survey_responses"] = len(responses)
+    forms = session.scalars(select(tm.FormApplication).where(
+        tm.FormApplication.resident_id == resident_id)).all()  # fmt: skip
+    written = [f for f in forms if f.values or f.prefilled]
+    for f in written:
+        f.values, f.prefilled = {}, []
+    out["town_form_applications"] = len(written)
+    run("town_payment_slips", update(tm.PaymentSlip).where(
+        tm.PaymentSlip.resident_id == resident_id, tm.PaymentSlip.payer_name != ANONYMISED_NAME,
+    ).values(payer_name=ANONYMISED_NAME))  # fmt: skip
+    session.flush()
+    return out
+
+
 def anonymise_resident(session: Session, resident_id: str, now: datetime) -> AnonymiseResult:
     """Close a resident's account by anonymising it; does not commit.
 
     Blanked: name (to :data:`ANONYMISED_NAME`), kana, phone, address (all but the 大字).
     Deleted: linked channels (phone, LINE, app), sign-in tokens, link codes, favourite
-    places; the LINE user id is blanked in the LINE push and webhook records. Kept: the
+    places; the LINE user id is blanked in the LINE push and webhook records; what the town
+    services hold of the person (:func:`forget_town_services`). Kept: the
     resident row (id, birth year, eligibility, wheelchair and help flags, consent and
     creation times) and every quote and booking, for the town's statistics. Self-service
     booking is suspended. An audit entry (actor ``system`` / ``drt-db``) records it.
@@ -812,6 +854,7 @@ def anonymise_resident(session: Session, resident_id: str, now: datetime) -> Ano
             "line_webhook_events",
             update(lm.LineEvent).where(lm.LineEvent.user_id.in_(line_ids)).values(user_id=""),
         )
+    removed.update(forget_town_services(session, resident_id))
     changed = not done or any(removed.values())
     if not changed:
         return AnonymiseResult(resident_id, True, bookings, dict.fromkeys(removed, 0))

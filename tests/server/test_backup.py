@@ -41,6 +41,7 @@ from residents.service import Actor, register_resident
 from server import backup as bk
 from server.migrate import upgrade
 from tests.harness import Backends, IsolatedDatabase
+from town import models as tm
 
 pytestmark = pytest.mark.services
 
@@ -744,6 +745,7 @@ def test_anonymising_blanks_the_person_and_keeps_the_trips(people: IsolatedDatab
         "line_favourites": 1,
         "line_pushes": 1,
         "line_webhook_events": 1,
+        **dict.fromkeys(TOWN_TABLES, 0),  # R1 used none of the town services
     }
     with people.sessionmaker()() as session:
         r1 = session.get(rm.Resident, "R1")
@@ -781,6 +783,75 @@ def test_anonymising_blanks_the_person_and_keeps_the_trips(people: IsolatedDatab
             ),
         )
         assert again.resident.id != "R1"
+
+
+TOWN_TABLES = ("town_subscriptions", "town_faq_tickets", "town_survey_responses",
+               "town_form_applications", "town_payment_slips")  # fmt: skip
+
+
+def test_anonymising_forgets_what_the_town_services_hold(people: IsolatedDatabase) -> None:
+    """R1's opt-in, question to staff, survey answer, application and payment slip: the
+    person's words and name gone, the rows the town counts kept; R2's untouched."""
+    with people.sessionmaker()() as session:
+        session.add(tm.Survey(id="SV1", title="t", intro="", questions=[], segment={},
+                              anonymous=False, status="open", created_by="S1", created_at=NOW))  # fmt: skip
+        session.add(tm.TownEvent(id="E1", kind="class", title="スマホ教室", place="役場", note="",
+                                 starts_at=NOW + DAY, ends_at=NOW + DAY, capacity=5, waitlist=0,
+                                 cancel_before_s=0, reminders=[], status="open", created_by="S1",
+                                 created_at=NOW))  # fmt: skip
+        session.flush()
+        for rid in ("R1", "R2"):
+            session.add_all([
+                tm.Subscription(resident_id=rid, service="notices", options={}, started_at=NOW),
+                tm.FaqTicket(id=f"F{rid}", question="家の前の街灯が切れています", resident_id=rid,
+                             line_user_id="U" + rid, channel="line", status="open", created_at=NOW, note=""),
+                tm.SurveyResponse(survey_id="SV1", respondent_key=rid, resident_id=rid, channel="line",
+                                  answers={"q1": "中山の自宅から"}, started_at=NOW),
+                tm.FormApplication(id=f"A{rid}", form_id="certificate", form_version="v1",
+                                   number=f"A-{rid}", resident_id=rid, status="completed",
+                                   values={"name": "鞍手 花子", "address": "鞍手町大字中山 1-1"},
+                                   prefilled=["name", "address"], confirmed=[], channel="line",
+                                   created_by=rid, created_at=NOW, updated_at=NOW),
+                tm.PaymentSlip(id=f"P{rid}", resident_id=rid, subject="軽自動車税", fiscal_year=2026,
+                               payer_name="鞍手 花子", biller_code="912345", free_field="0" * 21,
+                               reissue=int(rid[1]), due=(NOW + DAY).date(), stamp=0, amount=10800,
+                               status="unpaid", imported_at=NOW, imported_by="S1"),
+                tm.TownReservation(id=f"T{rid}", event_id="E1", resident_id=rid, status="attended",
+                                   channel="line", made_by=rid, queued_at=NOW),
+            ])  # fmt: skip
+        session.commit()
+    with people.sessionmaker()() as session:
+        result = bk.anonymise_resident(session, "R1", NOW)
+        session.commit()
+    assert {t: result.removed[t] for t in TOWN_TABLES} == dict.fromkeys(TOWN_TABLES, 1)
+    with people.sessionmaker()() as session:
+        subs = session.scalars(select(tm.Subscription.resident_id)).all()
+        ticket = session.get(tm.FaqTicket, "FR1")
+        answers = session.scalars(select(tm.SurveyResponse).order_by(tm.SurveyResponse.id)).all()
+        form, slip = session.get(tm.FormApplication, "AR1"), session.get(tm.PaymentSlip, "PR1")
+        kept = session.get(tm.TownReservation, "TR1")
+        assert subs == ["R2"]
+        assert ticket is not None
+        assert (ticket.question, ticket.line_user_id, ticket.status) == ("", None, "open")
+        assert [(a.resident_id, a.answers) for a in answers] == [
+            (None, {"q1": "中山の自宅から"}), ("R2", {"q1": "中山の自宅から"})]  # fmt: skip
+        assert "R1" not in answers[0].respondent_key
+        assert form is not None
+        assert (form.values, form.prefilled, form.number, form.status) == (
+            {},
+            [],
+            "A-R1",
+            "completed",
+        )
+        assert slip is not None
+        assert (slip.payer_name, slip.amount) == (bk.ANONYMISED_NAME, 10800)
+        assert kept is not None
+        assert kept.status == "attended"
+        other = session.get(tm.FormApplication, "AR2")
+        assert other is not None
+        assert other.values["name"] == "鞍手 花子"
+    with people.sessionmaker()() as session:  # again: nothing more to forget
+        assert bk.forget_town_services(session, "R1") == dict.fromkeys(TOWN_TABLES, 0)
 
 
 def test_anonymising_twice_changes_nothing_more(people: IsolatedDatabase) -> None:
