@@ -349,8 +349,24 @@ async function callerOptIns(r) {
   if (subs.some((s) => s.service === "garbage")) {
     try { areas = await api("GET", "/v1/town/garbage/areas"); } catch (e) { if (e.status !== 404) throw e; } // 404: no calendar yet
   }
+  const held = await api("GET", `/v1/town/reservations/residents/${encodeURIComponent(r.id)}`);
   box.append(el("h3", {}, "町からのLINEのお知らせ(ご本人のお申し出で変えます)"),
-    el("ul", { class: "optins" }, ...subs.map((s) => optInRow(r, s, areas))));
+    el("ul", { class: "optins" }, ...subs.map((s) => optInRow(r, s, areas))),
+    el("h3", {}, "教室・窓口の予約"),
+    held.length ? el("ul", { class: "trips", id: "c-reservations" }, ...held.map((h) => heldRow(r, h)))
+      : el("p", { class: "note" }, "予約している教室・窓口はありません(「町のサービス」の「教室・窓口の予約」で予約できます)。"));
+}
+
+function heldRow(r, h) {
+  const e = h.event;
+  const status = h.status === "waiting" ? `キャンセル待ち(${h.waiting_position}番目)` : h.status_ja;
+  return el("li", { "data-id": h.id }, `${day(e.starts_at)} ${hhmm(e.starts_at)} ${e.title}(${e.place}・${status}${h.rides.length ? "・バスも予約" : ""}) `,
+    el("button", { class: "small danger", type: "button", onclick: guard(async () => {
+      if (!window.confirm(`${r.name} 様の「${e.title}」の予約を取り消します。いっしょに取ったバスも取り消します。よろしいですか?`)) return;
+      await api("POST", `/v1/town/reservations/${encodeURIComponent(h.id)}/cancel`, { rides: true });
+      say(`${r.name} 様の「${e.title}」の予約を取り消しました。`);
+      await choose(r);
+    }) }, "取り消す"));
 }
 
 function optInRow(r, s, areas) {

@@ -229,8 +229,17 @@ def test_a_class_defined_a_caller_reserved_and_the_roster(page: Any, demo: str) 
         page.get_by_role("button", name="名簿をCSVで保存(Excel)").click()
     lines = Path(saved.value.path()).read_text(encoding="utf-8-sig").splitlines()
     assert [line.split(",")[3] for line in lines[1:]] == ["古門 幸子", "中山 一郎"]
-    # her place given back: his now
-    table.locator("tr").nth(0).get_by_role("button", name="取り消す").click()
+    # her place given back, from her card on the phone desk: his now
+    page.locator("#to-desk").click()
+    page.get_by_label("お客様をさがす").fill("5555")
+    page.get_by_role("button", name="さがす").click()
+    page.get_by_role("button", name="古門 幸子").click()
+    held = page.locator("#c-reservations li", has_text="スマホ教室(LINEの使い方)")
+    expect(held).to_contain_text("予約")
+    held.get_by_role("button", name="取り消す").click()
+    expect(page.locator("#c-town")).to_contain_text("予約している教室・窓口はありません")
+    _open_town(page, "reservations")
+    page.locator("#ev-table tbody tr", has_text="スマホ教室").get_by_role("button", name="名簿").click()
     expect(page.locator("#ev-roster-table tbody tr", has_text="中山 一郎")).to_contain_text("予約")
     wide = page.evaluate("document.documentElement.scrollWidth")
     assert wide <= 1366, f"the page is {wide}px wide: it scrolls sideways at 1366×768"
