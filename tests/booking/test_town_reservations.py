@@ -163,7 +163,8 @@ def test_the_bus_there_and_back_with_a_reservation(svc: Svc) -> None:
         )
     )
     there, back = q["there"]["offer"], q["back"]["offer"]
-    assert there is not None and back is not None, q
+    assert there is not None, q
+    assert back is not None, q
     starts, ends = datetime.fromisoformat(e["starts_at"]), datetime.fromisoformat(e["ends_at"])
     assert (there["origin"]["id"], there["destination"]["id"]) == ("KUR-002", "KUR-010")
     assert datetime.fromisoformat(there["dropoff_by"]) <= starts - timedelta(seconds=ARRIVE_EARLY_S)
