@@ -239,7 +239,9 @@ def test_a_class_defined_a_caller_reserved_and_the_roster(page: Any, demo: str) 
     held.get_by_role("button", name="取り消す").click()
     expect(page.locator("#c-town")).to_contain_text("予約している教室・窓口はありません")
     _open_town(page, "reservations")
-    page.locator("#ev-table tbody tr", has_text="スマホ教室").get_by_role("button", name="名簿").click()
+    page.locator("#ev-table tbody tr", has_text="スマホ教室").get_by_role(
+        "button", name="名簿"
+    ).click()
     expect(page.locator("#ev-roster-table tbody tr", has_text="中山 一郎")).to_contain_text("予約")
     wide = page.evaluate("document.documentElement.scrollWidth")
     assert wide <= 1366, f"the page is {wide}px wide: it scrolls sideways at 1366×768"
