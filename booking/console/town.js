@@ -106,7 +106,7 @@ function noticeSkeleton() {
       el("div", { class: "col" }, form),
       el("div", { class: "col wide" }, el("h3", {}, "これまでのお知らせ"),
         el("table", { id: "nt-table" }, el("thead", {}, el("tr", {}, ...["件名", "送る相手", "状態", "送る日時", "届いた数", "作った人", ""].map((h) => el("th", {}, h)))), el("tbody")))),
-    el("p", { class: "note" }, "お知らせは、LINEでお知らせを受け取ると決めた方にだけ、1人1回届きます。1日の上限をこえる分は、次の日に届きます(緊急のお知らせは上限なし)。"));
+    el("p", { class: "note" }, "お知らせは、LINEでお知らせを受け取ると決めた方にだけ、1人1回届きます。LINEの1日の送信上限をこえた分は送られません(緊急のお知らせは上限なし)。大事なお知らせは、上限に余裕のある時間に送ってください。"));
 }
 
 function noticeBody() {
