@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, StrictFloat, StrictInt
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from common.clock import now_utc
@@ -62,25 +63,42 @@ def idempotency_key(
     return key.strip()
 
 
+def stored_key(scope: str, key: str) -> str:
+    """The key as stored (the column holds 128 characters: a longer one by its hash)."""
+    full = f"{scope}:{key}"
+    return full if len(full) <= 128 else f"{scope}:#" + hashlib.sha256(key.encode()).hexdigest()
+
+
 def created_once(
     session: Session, actor: Actor, scope: str, key: str, body: BaseModel,
     create: Callable[[], list[str]],
 ) -> tuple[list[str], bool]:  # fmt: skip
-    """The ids a creation made: made now by ``create`` (then stored under the caller's
-    ``scope:key``), or, when the same key came before with the same body, the ids made then
-    (``False``: nothing new). The same key with another body: 409 ``idempotency_key_reused``."""
+    """The ids a creation made: made now by ``create``, or, when the same key came before
+    with the same body, the ids made then (``False``: nothing new). The key is claimed
+    first (its row inserted in a savepoint), so a retry arriving while the first request
+    still runs waits on that row and then reads its answer: never two creations, never a
+    500. The same key with another body: 422 ``idempotency_key_reused``."""
     digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-    stored = session.get(IdempotencyKey, (actor.key, f"{scope}:{key}"))
+    name = stored_key(scope, key)
+    stored = session.get(IdempotencyKey, (actor.key, name))
+    if stored is None:
+        try:
+            with session.begin_nested():
+                session.add(IdempotencyKey(actor=actor.key, key=name, request_hash=digest,
+                                           status_code=201, body={}, created_at=now_utc()))  # fmt: skip
+        except IntegrityError:  # the first request committed its claim meanwhile
+            stored = session.get(IdempotencyKey, (actor.key, name))
     if stored is not None:
         if stored.request_hash != digest:
             raise IdempotencyKeyReused(
                 "同じ受付番号(Idempotency-Key)で、違う内容が送られました。新しい番号で送ってください。",
                 "This Idempotency-Key was used with a different request. Use a new key.",
             )
-        return [str(i) for i in stored.body["ids"]], False
+        return [str(i) for i in stored.body.get("ids", [])], False
     ids = create()
-    session.add(IdempotencyKey(actor=actor.key, key=f"{scope}:{key}", request_hash=digest,
-                               status_code=201, body={"ids": ids}, created_at=now_utc()))  # fmt: skip
+    claim = session.get(IdempotencyKey, (actor.key, name))
+    assert claim is not None
+    claim.body = {"ids": ids}
     session.flush()
     return ids, True
 
