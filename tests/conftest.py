@@ -76,6 +76,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if getattr(config.option, "help", False):
         return
     config.stash[_LOGS] = logscan.install()  # every log line of the run, scanned at the end
+    if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
+        config.stash[_WORKERS] = WorkerLogs()  # the controller of an xdist run
+        config.pluginmanager.register(config.stash[_WORKERS], "drt-worker-logs")
     ci = bool(os.environ.get("CI", "").strip())
     try:
         backends = choose_backends(ci=ci)
@@ -114,25 +117,58 @@ def pytest_sessionstart(session: pytest.Session) -> Iterator[None]:
     _banner(session.config)
 
 
+class WorkerLogs:
+    """Under pytest-xdist (``make test`` runs two workers): each worker scans its own log
+    lines and sends the count and its findings back; the controller adds them to its own."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.found: list[str] = []
+
+    @pytest.hookimpl
+    def pytest_testnodedown(self, node: object, error: object) -> None:
+        out = getattr(node, "workeroutput", {})
+        self.lines += int(out.get("log_lines", 0))
+        self.found += list(out.get("log_findings", []))
+
+
+_WORKERS = pytest.StashKey[WorkerLogs]()
+
+
+def _log_scan(config: pytest.Config) -> tuple[int, list[str]]:
+    """(lines kept, lines with personal data) of this process and, on the controller, of
+    every worker."""
+    keeper = config.stash.get(_LOGS, None)
+    lines, found = (len(keeper.lines), keeper.findings()) if keeper is not None else (0, [])
+    workers = config.stash.get(_WORKERS, None)
+    if workers is not None:
+        lines, found = lines + workers.lines, found + workers.found
+    return lines, found
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     _banner(terminalreporter.config)
-    keeper = terminalreporter.config.stash.get(_LOGS, None)
-    if keeper is not None:
-        found = keeper.findings()
-        terminalreporter.write_line(
-            f"logs: {len(keeper.lines)} lines kept, {len(found)} with a resident's personal data",
-            red=bool(found),
-        )
-        for line in found[:20]:
-            terminalreporter.write_line(f"  {line[:300]}", red=True)
+    lines, found = _log_scan(terminalreporter.config)
+    terminalreporter.write_line(
+        f"logs: {lines} lines kept, {len(found)} with a resident's personal data", red=bool(found)
+    )
+    for line in found[:20]:
+        terminalreporter.write_line(f"  {line[:300]}", red=True)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """A name, reading, phone, address or token of a seeded resident in any log line of the
-    run fails the run (tests/logscan.py), whatever the tests said."""
+    run fails the run (tests/logscan.py), whatever the tests said; a worker sends its scan
+    to the controller, which decides."""
+    workeroutput = getattr(session.config, "workeroutput", None)
     keeper = session.config.stash.get(_LOGS, None)
-    if keeper is not None and keeper.findings() and exitstatus == 0:
+    if workeroutput is not None:
+        workeroutput["log_lines"] = len(keeper.lines) if keeper is not None else 0
+        workeroutput["log_findings"] = keeper.findings()[:100] if keeper is not None else []
+        return
+    _, found = _log_scan(session.config)
+    if found and exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
