@@ -23,10 +23,11 @@ from town.models import Subscription, TownNotice
 @dataclass(frozen=True, slots=True)
 class TownPush:
     """One push due now: ``key`` names it for good (``garbage:<resident>:<day>:<user>``,
-    ``notice:<id>:<user>``, ``survey:<id>:<user>``), so it is sent at most once."""
+    ``notice:<id>:<user>``, ``survey:<id>:<user>``, ``reminder:<reservation>:…:<user>``,
+    ``slip:<id>:<days>:<user>`` …), so it is sent at most once."""
 
     key: str
-    kind: str  # garbage | notice | emergency | survey
+    kind: str  # garbage | notice | emergency | survey | reservation | slip
     user_id: str
     messages: list[dict[str, Any]]
     uncapped: bool = False  # an emergency notice: sent even over the daily cap

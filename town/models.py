@@ -31,7 +31,8 @@ class Subscription(Base):
     deletes it, and both are in the audit log). ``service``: ``garbage`` (reminders of
     collection days; ``options``: ``{"area": 地名, "timing": "evening" | "morning"}``),
     ``notices`` (the town's notices), ``disaster`` (emergency notices: disasters, shelters),
-    ``surveys`` (invitations to answer a survey)."""
+    ``surveys`` (invitations to answer a survey), ``payments`` (reminders before a payment
+    slip's due date)."""
 
     __tablename__ = "town_subscriptions"
 
