@@ -157,6 +157,7 @@ def demo(
     run_for: float = typer.Option(0, help="stop after this many seconds (0: until Ctrl-C)"),
 ) -> None:
     """Everything on the embedded default (SQLite, in-process Redis): no servers to install."""
+    from common.clock import at
     from core.world import World
     from line_channel.demo import demo_settings
     from server import seed
@@ -168,10 +169,12 @@ def demo(
     router, _ = ctx.router()
     world = World.build(ctx.area, router)
     prepare_database(settings)
+    clock = demo_clock(world.config.calendar)
     with transaction(settings) as session:
         seed.seed_demo(session)
         seed.seed_garbage_sample(session, ctx.area.source.parent / "garbage-sample")
-    clock = demo_clock(world.config.calendar)
+        seed.seed_town_sample(session, at(clock()), world.config.calendar.time_zone,
+                              [p.id for p in world.stops.points])  # fmt: skip
     fleet: list[DemoFleet] = []
 
     def start_fleet(app: FastAPI) -> None:

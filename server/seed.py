@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
 from sqlalchemy import select
@@ -42,6 +43,40 @@ def seed_garbage_sample(session: Session, folder: Path) -> None:
 
     if folder.is_dir() and session.scalar(select(GarbageCalendar.id).limit(1)) is None:
         calendars.import_calendar(session, folder, by="drt demo", label=SAMPLE_LABEL)
+
+
+def seed_town_sample(session: Session, now: datetime, tz: tzinfo, stops: list[str]) -> list[str]:
+    """The demo's classes, when none is to come: a スマホ教室 on the next weekday and the
+    digital help desk on the one after, at the town hall (the depot's meeting point); their
+    ids. Made by the demo admin, as staff would."""
+    from town import reservations as rv
+    from town.models import TownEvent
+
+    if session.scalar(select(TownEvent.id).where(TownEvent.starts_at > now).limit(1)):
+        return []
+    admin = session.scalar(select(m.Staff).where(m.Staff.username == DEMO_ADMIN[0]))
+    if admin is None:
+        return []
+    actor = Actor("staff", admin.id, "admin")
+    days: list[date] = []
+    day = now.astimezone(tz).date()
+    while len(days) < 2:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            days.append(day)
+    stop = "KUR-001" if "KUR-001" in stops else None
+    made = []
+    for d, kind, title, start, end, places, note in (
+        (days[0], "class", "スマホ教室(LINEの使い方)", time(10), time(11, 30), 10,
+         "スマートフォンをお持ちください。はじめての方も歓迎です。"),
+        (days[1], "desk", "デジタル活用相談窓口", time(13), time(16), 6,
+         "スマホやマイナンバーカードのお困りごとを、職員がお手伝いします。"),
+    ):  # fmt: skip
+        body = rv.EventIn(kind=kind, title=title, place="鞍手町役場 2階 会議室", stop_id=stop, note=note,
+                          starts_at=datetime.combine(d, start, tz), ends_at=datetime.combine(d, end, tz),
+                          capacity=places, waitlist=5)  # fmt: skip
+        made.append(rv.create_event(session, actor, body, now, stops).id)
+    return made
 
 
 def seed_demo(session: Session) -> list[m.Resident]:
