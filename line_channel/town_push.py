@@ -34,16 +34,18 @@ class TownPush:
 
 
 def due(session: Session, world: World, now_s: int) -> list[TownPush]:
-    """Every town push due at ``now_s``: emergencies first, then notices, garbage reminders
-    and survey invitations (the order in which the daily cap spends the rest)."""
+    """Every town push due at ``now_s``, in the order the daily cap spends what is left after
+    the rides': emergencies (over the cap), then what the resident asked for themselves (the
+    reminders of their classes and appointments, their payment slips, their garbage days),
+    then what the town sends to many (notices, survey invitations)."""
     from line_channel import reservation_chat, slip_push, survey_chat
 
     pushes = [
-        *notice_pushes(session, world, now_s),
-        *garbage_pushes(session, world, now_s),
-        *survey_chat.due_invitations(session, world, now_s),
         *reservation_chat.due_reminders(session, world, now_s),
         *slip_push.due_reminders(session, world, now_s),
+        *garbage_pushes(session, world, now_s),
+        *notice_pushes(session, world, now_s),
+        *survey_chat.due_invitations(session, world, now_s),
     ]
     pushes.sort(key=lambda p: not p.uncapped)
     return pushes

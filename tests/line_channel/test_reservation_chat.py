@@ -6,6 +6,7 @@ before goes out once; a class the town calls off is said to everyone who held a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -127,3 +128,22 @@ def test_nothing_to_reserve_says_so_with_the_phone(line: Line) -> None:
     said = texts(line.say("U-class-4", "教室"))
     assert "予約できる教室や窓口はありません" in said
     assert "0949-42-0000" in said
+
+
+def test_a_reminder_of_ones_own_class_goes_before_a_notice_to_everyone(
+    make_line: Callable[..., Line],
+) -> None:
+    """Under the daily cap, what a resident booked comes first: with room for one push, the
+    class's reminder is sent and the broadcast notice due at the same moment is the one capped."""
+    line = make_line(line_push_daily_cap=1)
+    e = new_class(line, "c-cap")
+    rid = line.link("U-class-cap")
+    line.operator("put", f"/v1/town/residents/{rid}/subscriptions/notices", json={})
+    line.operator("post", f"/v1/town/reservations/events/{e['id']}/reservations",
+                  json={"resident_id": rid})  # fmt: skip
+    eve = datetime(DAY.year, DAY.month, DAY.day, 17, 0, tzinfo=JST) - timedelta(days=1)
+    line.operator("post", "/v1/town/notices", headers={"Idempotency-Key": "n-cap"},
+                  json={"title": "花火大会", "body": "今夜は花火大会です。", "send_at": eve.isoformat()})  # fmt: skip
+    got = pushes_at(line, eve, "U-class-cap")
+    assert len(got) == 1
+    assert "「スマホ教室」です" in got[0]
