@@ -7,7 +7,8 @@
 # checked against the CLI by tests/server/test_compose.py; no browser is installed (Chromium
 # is for the tests only).
 
-# -- build: the exact versions of requirements.lock, then the project itself, in /opt/venv ------
+# -- build: the exact versions of requirements-runtime.lock (the service's dependencies, no test
+# or lint tools), then the project itself, in /opt/venv -------------------------------------
 FROM python:3.11-slim-bookworm AS build
 
 ENV PIP_NO_CACHE_DIR=1 \
@@ -17,8 +18,8 @@ ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
 # the lockfile first: its layer stays cached while only the code changes
-COPY requirements.lock ./
-RUN pip install --no-deps -r requirements.lock
+COPY requirements-runtime.lock ./
+RUN pip install --no-deps -r requirements-runtime.lock
 
 COPY pyproject.toml README.md ./
 COPY common/ common/

@@ -17,10 +17,13 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)  ## create .venv with the `drt` command in it
 
-lock: $(STAMP)  ## pin every dependency of pyproject.toml (and the dev extra) again: requirements.lock
+lock: $(STAMP)  ## pin every dependency again: requirements.lock (with the dev extra, for make and CI), requirements-runtime.lock (without, for the image)
 	$(BIN)/pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
 		--annotation-style line --custom-compile-command "make lock" -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+		--annotation-style line --custom-compile-command "make lock" \
+		--constraint requirements.lock -o requirements-runtime.lock
 
 demo: $(STAMP)  ## the main job: the booking service on the embedded default (Ctrl-C stops it)
 	$(BIN)/drt demo

@@ -448,14 +448,67 @@ def test_the_image_is_slim_python_311_and_not_root() -> None:
     assert re.search(rf"useradd [^&]*{re.escape(user.split(':')[0])}\b", useradd)
 
 
-def test_the_image_installs_the_lockfile_and_no_browser() -> None:
+def test_the_image_installs_the_runtime_lockfile_and_no_browser() -> None:
     runs = [args for word, args in instructions() if word == "RUN"]
     joined = " && ".join(runs)
-    assert "pip install --no-deps -r requirements.lock" in joined
+    assert "pip install --no-deps -r requirements-runtime.lock" in joined
     assert "pip install --no-deps ." in joined
-    assert joined.index("-r requirements.lock") < joined.index("pip install --no-deps .")
+    assert joined.index("-r requirements-runtime.lock") < joined.index("pip install --no-deps .")
+    assert "pip check" in joined
     assert "chromium" not in joined.lower()
     assert "playwright install" not in joined
+
+
+def locked(path: Path) -> dict[str, str]:
+    """name (normalised) -> version of a lockfile's ``name==version`` lines."""
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^([A-Za-z0-9_.\-]+)==([^ ;]+)", line)
+        if m:
+            out[re.sub(r"[-_.]+", "-", m.group(1)).lower()] = m.group(2)
+    return out
+
+
+SERVICE_PACKAGES = ("common", "routing", "dispatch", "residents", "core", "town", "booking",
+                    "driver_app_api", "line_channel", "server", "sim", "drt", "loadtests")  # fmt: skip
+# imported only by developers' benchmarks, never by the service (the dev extras have them)
+BENCH_ONLY = {"pyinstrument": "drt/bench.py", "pykakasi": "drt/readings_cli.py",
+              "fugashi": "drt/readings_cli.py", "locust": "loadtests/locustfile.py"}  # fmt: skip
+
+
+def test_the_runtime_lockfile_has_what_the_service_imports_and_no_dev_tools() -> None:
+    """Every third-party module the service's code imports comes from a distribution in
+    requirements-runtime.lock, at the version requirements.lock tests (a module only the
+    developers' benchmarks import is allowed where they import it); no test or lint tool is
+    in the image's lockfile. (PyYAML, read by the FAQ bot and the forms, had been a dev-only
+    dependency.)"""
+    import ast
+    import importlib.metadata as md
+    import sys
+
+    runtime, full = locked(ROOT / "requirements-runtime.lock"), locked(ROOT / "requirements.lock")
+    assert runtime, "requirements-runtime.lock pins nothing"
+    assert {k: full.get(k) for k in runtime} == runtime  # the versions CI tested
+    assert not {"pytest", "ruff", "mypy", "playwright", "hypothesis", "locust"} & set(runtime)
+    dists = md.packages_distributions()
+    missing = []
+    for package in SERVICE_PACKAGES:
+        for file in sorted((ROOT / package).rglob("*.py")):
+            rel = file.relative_to(ROOT).as_posix()
+            for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module] if isinstance(node, ast.ImportFrom) and node.module
+                         and node.level == 0 else [])  # fmt: skip
+                for name in names:
+                    top = name.split(".")[0]
+                    if top in sys.stdlib_module_names or top in SERVICE_PACKAGES:
+                        continue
+                    if BENCH_ONLY.get(top) == rel:
+                        continue
+                    found = [re.sub(r"[-_.]+", "-", d).lower() for d in dists.get(top, [])]
+                    if not any(d in runtime for d in found):
+                        missing.append(f"{rel}: {name} ({', '.join(found) or 'not installed'})")
+    assert missing == []
 
 
 def dockerignore_rules() -> list[tuple[bool, re.Pattern[str]]]:
