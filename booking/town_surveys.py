@@ -12,12 +12,12 @@ from datetime import date, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Header, Path
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field, StrictInt, StrictStr
 from sqlalchemy.orm import Session
 
-from booking.endpoints import ActorDep
+from booking.endpoints import ActorDep, created_once
 from common.errors import Forbidden
 from core.host import DispatchHost
 from core.web import HostDep, SessionDep, page_file
@@ -159,12 +159,19 @@ def _resident(actor: Actor) -> None:
 
 @api.post("", response_model=SurveyView, status_code=201)
 def create_survey(
-    session: SessionDep, host: HostDep, actor: ActorDep, body: sv.SurveyIn
-) -> SurveyView:
+    session: SessionDep, host: HostDep, actor: ActorDep, body: sv.SurveyIn,
+    key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
+) -> SurveyView:  # fmt: skip
     """A draft survey (operators and admins): up to 20 questions, each ``single``,
     ``multiple`` (2–10 choices of at most 20 characters), ``scale`` (``min``–``max``, 1–5 by
-    default) or ``text``; 422 ``survey_invalid`` names the first problem."""
-    return _view(session, sv.create(session, actor, body, host.now()))
+    default) or ``text``; 422 ``survey_invalid`` names the first problem. With an
+    Idempotency-Key (the console sends one), a retry answers the same draft."""
+    if not key or not key.strip():
+        return _view(session, sv.create(session, actor, body, host.now()))
+    people.require_staff(actor, *sv.STAFF)
+    ids, _ = created_once(session, actor, "survey", key.strip(), body,
+                          lambda: [sv.create(session, actor, body, host.now()).id])  # fmt: skip
+    return _view(session, sv.get(session, ids[0]))
 
 
 @api.get("", response_model=list[SurveyView])

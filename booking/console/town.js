@@ -220,7 +220,9 @@ function surveyBody() {
 
 async function saveSurvey(ev) {
   ev.preventDefault();
-  const s = await api("POST", "/v1/town/surveys", surveyBody());
+  town.surveyKey = town.surveyKey || crypto.randomUUID(); // a retried 保存 makes one draft
+  const s = await api("POST", "/v1/town/surveys", surveyBody(), { "Idempotency-Key": town.surveyKey });
+  town.surveyKey = null;
   $("sv-form").reset();
   $("sv-questions").replaceChildren(questionCard());
   $("sv-new").open = false;

@@ -47,7 +47,9 @@ class Town:
     def call(self, who: str, method: str, path: str, **kw: Any) -> Any:
         token = self.tokens[who]
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return getattr(self.svc.client, method)(path, headers=headers, **kw)
+        return getattr(self.svc.client, method)(
+            path, headers={**headers, **kw.pop("headers", {})}, **kw
+        )
 
     def ok(self, who: str, method: str, path: str, **kw: Any) -> Any:
         r = self.call(who, method, path, **kw)
@@ -298,3 +300,14 @@ def test_the_answer_page_is_served_without_inline_code(town: Town) -> None:
     assert town.svc.client.get("/town/surveys/survey.css").status_code == 200
     assert town.svc.client.get("/town/surveys/../endpoints.py").status_code == 404
     assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_a_retried_creation_with_its_key_makes_one_draft(town: Town) -> None:
+    headers = {"Idempotency-Key": "survey-1"}
+    first = town.ok("operator", "post", BASE, json=SURVEY, headers=headers)
+    again = town.ok("operator", "post", BASE, json=SURVEY, headers=headers)
+    assert again["id"] == first["id"]
+    assert [s["id"] for s in town.ok("operator", "get", BASE)] == [first["id"]]
+    other = town.call("operator", "post", BASE, json={**SURVEY, "title": "別の"}, headers=headers)
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
+    assert town.call("resident", "post", BASE, json=SURVEY, headers=headers).status_code == 403
