@@ -30,13 +30,16 @@ def staff_action(question: str) -> Message:
 
 
 def prompt() -> Message:
-    """The rich menu's 「質問する」: say how to ask, and where the usage help is."""
+    """The rich menu's 「質問する」: say how to ask; the usage help, the classes and counters
+    to reserve, and the applications a tap away."""
     return msg.text(
         "町やバスについて、知りたいことを文章で送ってください。24時間お答えします。\n"
         "たとえば「バスの料金は」「粗大ごみの出し方」「役場は何時まで」。\n"
         "答えがわからないときは、担当者におつなぎします。",
         msg.postback("使い方を見る", "help"),
-        msg.postback("予約する", "book"),
+        msg.postback("教室・窓口の予約", "ev_list"),
+        msg.postback("申請(証明書など)", "form_start"),
+        msg.postback("バスを予約する", "book"),
         msg.quit_action(),
     )
 

@@ -376,8 +376,12 @@ def test_every_tile_of_the_rich_menu_answers(line: Line) -> None:
         assert words in said, (label, said)
         assert "わかりませんでした" not in said, label
         line.say(HANAKO, "やめる")
-    # typed instead of tapped
-    assert "文章で送ってください" in texts(line.say(HANAKO, "質問する"))
+    # typed instead of tapped; from there, the classes and the applications a tap away
+    asked = line.say(HANAKO, "質問する")
+    assert "文章で送ってください" in texts(asked)
+    labels = {a["label"]: a["data"] for a in quick_replies(asked[-1])}
+    assert "予約できる教室や窓口はありません" in texts(line.tap(HANAKO, labels["教室・窓口の予約"]))
+    assert "どの申請書ですか" in texts(line.tap(HANAKO, labels["申請(証明書など)"]))
     # not linked: the services that need no account still answer; the settings say how to link
     assert "どの地区" in texts(line.tap("U-menu-unlinked", taps["ごみの日"]))
     assert "文章で送ってください" in texts(line.tap("U-menu-unlinked", taps["質問・使い方"]))
