@@ -13,7 +13,7 @@ town called off.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import date, timedelta, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -102,8 +102,7 @@ class ReservationTurn:
     # -- words ---------------------------------------------------------------------------
 
     def when(self, e: TownEvent) -> str:
-        a, b = e.starts_at.astimezone(self.tz), e.ends_at.astimezone(self.tz)
-        return f"{msg.jp_date(a.date())} {msg.jp_window(a, b)}"
+        return when(e, self.tz)
 
     def short(self, e: TownEvent) -> str:
         a = e.starts_at.astimezone(self.tz)
@@ -245,6 +244,16 @@ class ReservationTurn:
 # -- pushes ------------------------------------------------------------------------------------
 
 
+def when(e: TownEvent, tz: tzinfo, today: date | None = None) -> str:
+    """「12月4日(金) 10時00分〜11時30分」, with 「きょう」 or 「あした」 before it when ``today``
+    is given and the event is then."""
+    a, b = e.starts_at.astimezone(tz), e.ends_at.astimezone(tz)
+    day = a.date()
+    near = "" if today is None else "きょう " if day == today else (
+        "あした " if day == today + timedelta(days=1) else "")  # fmt: skip
+    return f"{near}{msg.jp_date(day)} {msg.jp_window(a, b)}"
+
+
 def _pushes(session: Session, kind: str, items: Iterable[tuple[str, str, str]]) -> list[TownPush]:
     """(key, resident id, text) → one push per LINE user of the resident."""
     items = list(items)
@@ -259,14 +268,11 @@ def due_reminders(session: Session, world: World, now_s: int) -> list[TownPush]:
     now, tz = at(now_s), world.config.calendar.time_zone
     today = world.config.calendar.local_date(now_s)
 
-    def when(e: TownEvent) -> str:
-        a, b = e.starts_at.astimezone(tz), e.ends_at.astimezone(tz)
-        day = a.date()
-        near = "きょう" if day == today else "あした" if day == today + timedelta(days=1) else ""
-        return f"{near}{' ' if near else ''}{msg.jp_date(day)} {msg.jp_window(a, b)}"
+    def near(e: TownEvent) -> str:
+        return when(e, tz, today)
 
     items = [(d.key, d.reservation.resident_id,
-              f"【教室・窓口のお知らせ】{when(d.event)}は「{d.event.title}」です。\n場所: {d.event.place}\n"
+              f"【教室・窓口のお知らせ】{near(d.event)}は「{d.event.title}」です。\n場所: {d.event.place}\n"
               "行けなくなったときは「教室の予約の確認」から取り消せます。")
              for d in rv.due_reminders(session, now, tz)]  # fmt: skip
     soon = now + timedelta(days=DAYS_AHEAD)
@@ -278,7 +284,7 @@ def due_reminders(session: Session, world: World, now_s: int) -> list[TownPush]:
     ).all():  # fmt: skip
         if r.promoted_at is not None:
             items.append((f"promoted:{r.id}:{int(r.promoted_at.timestamp())}", r.resident_id,
-                          f"【教室・窓口】キャンセル待ちの「{e.title}」({when(e)})に空きが出て、"
+                          f"【教室・窓口】キャンセル待ちの「{e.title}」({near(e)})に空きが出て、"
                           "予約が取れました。行けないときは「教室の予約の確認」から取り消してください。"))  # fmt: skip
     for r, e in session.execute(
         select(TownReservation, TownEvent).join(TownEvent, TownEvent.id == TownReservation.event_id)
@@ -286,6 +292,6 @@ def due_reminders(session: Session, world: World, now_s: int) -> list[TownPush]:
                TownEvent.cancelled_at > recent, TownReservation.cancelled_at == TownEvent.cancelled_at)
     ).all():  # fmt: skip
         items.append((f"eventoff:{r.id}", r.resident_id,
-                      f"【教室・窓口】申し訳ありません。「{e.title}」({when(e)})は取りやめになりました。"
+                      f"【教室・窓口】申し訳ありません。「{e.title}」({near(e)})は取りやめになりました。"
                       f"ご予約は取り消しました。お問い合わせは、お電話({world.config.operator_phone})でどうぞ。"))  # fmt: skip
     return _pushes(session, "reservation", items)

@@ -755,6 +755,12 @@ def anonymised_address(address: str) -> str:
     return "" if found == "その他" else f"大字{found}"
 
 
+def _rows_changed(session: Session, statement: Any) -> int:
+    """Run a bulk UPDATE or DELETE; how many rows it changed."""
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def forget_town_services(session: Session, resident_id: str) -> dict[str, int]:
     """What the town services hold of a person, removed (rows changed per table; 0 when
     nothing was left): opt-ins deleted; the text of their questions to staff and the LINE
@@ -765,8 +771,7 @@ def forget_town_services(session: Session, resident_id: str) -> dict[str, int]:
     out: dict[str, int] = {}
 
     def run(table: str, statement: Any) -> None:
-        result = session.execute(statement.execution_options(synchronize_session=False))
-        out[table] = int(getattr(result, "rowcount", 0) or 0)
+        out[table] = _rows_changed(session, statement)
 
     run(
         "town_subscriptions",
@@ -837,8 +842,7 @@ def anonymise_resident(session: Session, resident_id: str, now: datetime) -> Ano
     removed: dict[str, int] = {}
 
     def run(table: str, statement: Any) -> None:
-        result = session.execute(statement.execution_options(synchronize_session=False))
-        removed[table] = int(getattr(result, "rowcount", 0) or 0)
+        removed[table] = _rows_changed(session, statement)
 
     removed.update(remove_sign_ins(session, resident_id))
     run(
